@@ -1,0 +1,85 @@
+// Starting workload processes directly inside their cgroup, in the namespaces of
+// their class, with the caller's credentials.
+#pragma once
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "gov/Result.hpp"
+#include "gov/policies/Policy.hpp"
+#include "gov/runtime/Fd.hpp"
+
+namespace gov::runtime {
+
+struct SpawnRequest {
+    // argv[0] is the command: with a '/', used as is (relative to `cwd` when
+    // relative); without, searched in the PATH of `env` (or the default
+    // "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin") by the parent
+    // before cloning, so "command not found" is an error of spawn().
+    std::vector<std::string> argv;
+    // The complete environment ("K=V"), passed as is.
+    std::vector<std::string> env;
+    // A group directory fd (CgroupFs::openGroup): the child starts in that group.
+    // -1: the child stays in the caller's group.
+    int cgroupFd = -1;
+    std::vector<policies::Namespace> namespaces;
+    // Credentials to drop to, applied in the order groups, gid, uid. When uid or gid
+    // is set, the supplementary groups become exactly `groups` (empty = none).
+    // Nothing set: the child keeps the caller's credentials.
+    std::optional<uid_t> uid;
+    std::optional<gid_t> gid;
+    std::vector<gid_t> groups;
+    // Duplicated onto 0/1/2 in the child; -1 inherits the caller's.
+    int stdinFd = -1;
+    int stdoutFd = -1;
+    int stderrFd = -1;
+    // chdir in the child after dropping privileges; empty: the caller's cwd.
+    std::string cwd;
+    // setsid() in the child (a new session and process group).
+    bool newSession = false;
+};
+
+struct SpawnedProcess {
+    pid_t pid = -1;  // in the caller's pid namespace
+    Fd pidfd;        // CLONE_PIDFD; may be empty on the fork fallback of old kernels
+};
+
+// Spawning behind an interface so the daemon can be tested with a fake.
+class ProcessSpawner {
+  public:
+    virtual ~ProcessSpawner();
+    // Starts the process; returns once it has exec'd. Every failure before exec
+    // (command not found, clone refused, credentials not droppable, chdir,
+    // namespace setup) is an Error and no process is left behind, e.g.
+    // "exec tcpdump: No such file or directory".
+    virtual Result<SpawnedProcess> spawn(const SpawnRequest& request) = 0;
+};
+
+// clone3(CLONE_INTO_CGROUP | CLONE_PIDFD | CLONE_NEW*), then in the child only
+// async-signal-safe raw syscalls: mount a fresh /proc (pid+mount namespaces), bring
+// `lo` up (net namespace), drop credentials, dup2 stdio, chdir, reset signal
+// mask and dispositions, execve. Child-side failures come back through a
+// close-on-exec pipe as (step, errno).
+// With a user namespace, the parent writes uid_map/gid_map (the caller's ids, and
+// the requested uid/gid, mapped to themselves) before the child continues.
+// Fallback when clone3 is not available (ENOSYS, kernels before 5.3, or
+// CLONE_INTO_CGROUP unsupported before 5.7): clone(2) with the same namespace
+// flags, the parent writes the child's pid to cgroup.procs of the target group
+// before letting it continue, and the pidfd comes from pidfd_open when available.
+// Thread safety: spawn() may be called from any one thread at a time.
+class Clone3Spawner : public ProcessSpawner {
+  public:
+    Result<SpawnedProcess> spawn(const SpawnRequest& request) override;
+};
+
+// Waits for the process to exit and reaps it: the exit code, or 128+signal when it
+// was killed by a signal. EINTR is retried.
+Result<int> waitExit(const SpawnedProcess& process);
+
+// Sends `signal` through the pidfd (no pid-reuse race), or by pid when there is none.
+Result<void> sendSignal(const SpawnedProcess& process, int signal);
+
+}  // namespace gov::runtime
