@@ -217,7 +217,11 @@ class FileCompiler {
         if (value.is_table()) {
             leaves(value, rel, 0, queries);
         }
-        error(key.source(), join(absPrefix, key.str()), "unknown key " + quoteValue(key.str()),
+        std::string shown = quoteKey(key.str());
+        if (shown.front() != '"') {
+            shown = "'" + shown + "'";
+        }
+        error(key.source(), join(absPrefix, key.str()), "unknown key " + shown,
               detail::closest(queries, candidates));
     }
 
@@ -444,7 +448,7 @@ class FileCompiler {
         const auto* s = v.as_string();
         if (s == nullptr) {
             error(v.source(), path,
-                  "expected a string list of " + what + " like \"0-3,8\", got " + typeName(v));
+                  "expected a " + what + " list as a string like \"0-3,8\", got " + typeName(v));
             return std::nullopt;
         }
         auto list = normalizeIdList(s->get(), limit);
@@ -869,7 +873,6 @@ CompileResult compile(const std::vector<PolicySource>& sources) {
     CompileResult out;
     std::vector<std::vector<Diagnostic>> perFile(sources.size());
     std::vector<FileResult> results(sources.size());
-    bool anyParseError = false;
     for (size_t i = 0; i < sources.size(); ++i) {
         const PolicySource& src = sources[i];
         try {
@@ -878,7 +881,6 @@ CompileResult compile(const std::vector<PolicySource>& sources) {
         } catch (const toml::parse_error& e) {
             // toml++ stops at the first syntax error of a file; the other files are
             // still compiled so that all their errors are reported too.
-            anyParseError = true;
             perFile[i].push_back(
                 Diagnostic{SourceLocation{src.name, e.source().begin.line, e.source().begin.column},
                            "", std::string(e.description()), ""});
@@ -927,7 +929,9 @@ CompileResult compile(const std::vector<PolicySource>& sources) {
         sortByPosition(d);
         out.diagnostics.insert(out.diagnostics.end(), d.begin(), d.end());
     }
-    if (classTables == 0 && !anyParseError) {
+    // Only when nothing else is wrong: a file that failed to parse, or a
+    // malformed [classes] table, already explains why no class was found.
+    if (classTables == 0 && out.diagnostics.empty()) {
         out.diagnostics.push_back(Diagnostic{
             SourceLocation{sources.empty() ? std::string("<policy>") : sources.front().name, 0, 0},
             "", "no classes defined (a policy needs at least one [classes.NAME] table)", ""});

@@ -1,0 +1,134 @@
+#include <gtest/gtest.h>
+
+#include "gov/policies/CgroupWrites.hpp"
+#include "gov/policies/Compile.hpp"
+
+namespace gov::policies {
+namespace {
+
+DeviceTable twoDisks() {
+    DeviceTable d;
+    d.wholeDisks = {"8:0", "252:0"};
+    d.resolved = {{"/dev/sda", "8:0"},
+                  {"8:0", "8:0"},
+                  {"/dev/vda", "252:0"},
+                  {"/dev/sda1", "8:1"},
+                  {"8:16", "8:16"}};
+    return d;
+}
+
+std::vector<KnobWrite> writesFor(const std::string& cls, const DeviceTable& devices) {
+    const ClassPolicy* c = defaultPolicy().find(cls);
+    EXPECT_NE(c, nullptr);
+    auto w = desiredWrites(c->limits, devices);
+    EXPECT_TRUE(w.ok()) << (w.ok() ? "" : w.error().message());
+    return w.ok() ? *w : std::vector<KnobWrite>{};
+}
+
+Resources compileLimits(const std::string& body) {
+    CompileResult r = compileText("[classes.t]\n" + body);
+    EXPECT_TRUE(r.ok());
+    return r.ok() ? r.policy->classes[0].limits : Resources{};
+}
+
+const std::vector<KnobWrite> kBaseDefaults = {
+    {"cpuset", "cpuset.cpus", "", "cpuset.cpus"},    {"cpuset", "cpuset.mems", "", "cpuset.mems"},
+    {"cpu", "cpu.weight", "100", "cpu.weight"},      {"cpu", "cpu.max", "max 100000", "cpu.max"},
+    {"memory", "memory.min", "0", "memory.min"},     {"memory", "memory.low", "0", "memory.low"},
+    {"memory", "memory.high", "max", "memory.high"}, {"memory", "memory.max", "max", "memory.max"},
+    {"pids", "pids.max", "max", "pids.max"},
+};
+
+TEST(CgroupWrites, CoreWritesEveryKnobAtItsUnlimitedDefault) {
+    EXPECT_EQ(writesFor("core", twoDisks()), kBaseDefaults);
+}
+
+TEST(CgroupWrites, NoncoreLimitsMemoryAndWritesOfEveryWholeDisk) {
+    std::vector<KnobWrite> expected = kBaseDefaults;
+    expected[7].value = "1073741824";
+    // Sorted by MAJ:MIN numerically: 8:0 before 252:0.
+    expected.push_back(
+        {"io", "io.max", "8:0 rbps=max wbps=1000000 riops=max wiops=max", "io.write_bps"});
+    expected.push_back(
+        {"io", "io.max", "252:0 rbps=max wbps=1000000 riops=max wiops=max", "io.write_bps"});
+    EXPECT_EQ(writesFor("noncore", twoDisks()), expected);
+}
+
+TEST(CgroupWrites, AdhocLimitsMemoryAndPids) {
+    std::vector<KnobWrite> expected = kBaseDefaults;
+    expected[7].value = "2147483648";
+    expected[8].value = "1000";
+    EXPECT_EQ(writesFor("adhoc", twoDisks()), expected);
+}
+
+TEST(CgroupWrites, EverySetKnobIsWrittenInCgroupSyntax) {
+    auto w = desiredWrites(compileLimits(R"(
+cpuset.cpus = "2,0-1"
+cpuset.mems = "0"
+cpu.weight = 50
+cpu.max = { quota = "20ms", period = "50ms" }
+memory.min = "1MiB"
+memory.low = "max"
+memory.high = "1GB"
+pids.max = "max"
+)"),
+                           DeviceTable{});
+    ASSERT_TRUE(w.ok());
+    std::vector<std::string> values;
+    for (const auto& k : *w) {
+        values.push_back(k.file + "=" + k.value);
+    }
+    EXPECT_EQ(values, (std::vector<std::string>{"cpuset.cpus=0-2", "cpuset.mems=0", "cpu.weight=50",
+                                                "cpu.max=20000 50000", "memory.min=1048576",
+                                                "memory.low=max", "memory.high=1000000000",
+                                                "memory.max=max", "pids.max=max"}));
+}
+
+TEST(CgroupWrites, PerDeviceKeysOverrideAllDevicesKeysOneByOne) {
+    auto w = desiredWrites(compileLimits(R"(
+io.read_bps = "10MB/s"
+io.write_bps = "1MB/s"
+io.device."/dev/sda".write_bps = "5MB/s"
+io.device."/dev/sda1".read_iops = 100
+)"),
+                           twoDisks());
+    ASSERT_TRUE(w.ok()) << w.error().message();
+    std::vector<KnobWrite> io(w->begin() + 9, w->end());
+    ASSERT_EQ(io.size(), 3u);
+    EXPECT_EQ(io[0].value, "8:0 rbps=10000000 wbps=5000000 riops=max wiops=max");
+    EXPECT_EQ(io[0].key, "io.read_bps,io.write_bps,io.device.\"/dev/sda\".write_bps");
+    // A partition that is not a whole disk gets the all-devices keys too.
+    EXPECT_EQ(io[1].value, "8:1 rbps=10000000 wbps=1000000 riops=100 wiops=max");
+    EXPECT_EQ(io[2].value, "252:0 rbps=10000000 wbps=1000000 riops=max wiops=max");
+}
+
+TEST(CgroupWrites, OnlyNamedDevicesGetALineWithoutAnAllDevicesLimit) {
+    auto w = desiredWrites(compileLimits("io.device.\"8:16\".write_iops = 7\n"), twoDisks());
+    ASSERT_TRUE(w.ok());
+    ASSERT_EQ(w->size(), 10u);
+    EXPECT_EQ(w->back(), (KnobWrite{"io", "io.max", "8:16 rbps=max wbps=max riops=max wiops=7",
+                                    "io.device.\"8:16\".write_iops"}));
+}
+
+TEST(CgroupWrites, UnknownDeviceIsAnErrorNamingIt) {
+    auto w = desiredWrites(compileLimits("io.device.\"/dev/nvme9n9\".write_bps = \"1MB/s\"\n"),
+                           twoDisks());
+    ASSERT_FALSE(w.ok());
+    EXPECT_EQ(w.error().message(), "io.device \"/dev/nvme9n9\": no such block device on this host");
+}
+
+TEST(CgroupWrites, TwoNamesOfOneDeviceAreAnError) {
+    auto w = desiredWrites(compileLimits("io.device.\"/dev/sda\".write_bps = \"1MB/s\"\n"
+                                         "io.device.\"8:0\".read_bps = \"1MB/s\"\n"),
+                           twoDisks());
+    ASSERT_FALSE(w.ok());
+    EXPECT_NE(w.error().message().find("same device (8:0)"), std::string::npos)
+        << w.error().message();
+}
+
+TEST(CgroupWrites, IoResetLineLiftsEveryLimit) {
+    EXPECT_EQ(ioResetLine("8:0"), "8:0 rbps=max wbps=max riops=max wiops=max");
+}
+
+}  // namespace
+}  // namespace gov::policies
