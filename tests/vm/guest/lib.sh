@@ -1,0 +1,231 @@
+# Shared by the VM checks: sourced (bash) inside the guest before a check script.
+# Everything a check prints goes to its log; "FAIL: why" / "SKIP: why" lines become
+# its verdict (see payload.sh).
+# shellcheck shell=bash
+set -u
+
+CG=/sys/fs/cgroup
+ALLOC=$GOV_HELPERS/gov_vm_alloc
+FORKER=$GOV_HELPERS/gov_vm_forker
+SPINNER=$GOV_HELPERS/gov_vm_spinner
+TEST_POLICY=$GOV_VM_DIR/policies/test.toml
+
+fail() {
+    echo "FAIL: $*"
+    exit 1
+}
+skip() {
+    echo "SKIP: $*"
+    exit 77
+}
+GOV_CHECK_T0=$EPOCHREALTIME
+# note TEXT: a log line, stamped with the seconds since the check started.
+note() {
+    local t=$((${EPOCHREALTIME/./} - ${GOV_CHECK_T0/./}))
+    printf -- '-- [%d.%02d] %s\n' $((t / 1000000)) $((t % 1000000 / 10000)) "$*"
+}
+
+# expect_eq WHAT GOT WANT: fails the check unless GOT is exactly WANT.
+expect_eq() {
+    if [ "$2" != "$3" ]; then
+        fail "$1: got '$2', want '$3'"
+    fi
+    note "$1 = '$2' (as expected)"
+}
+
+# expect_file FILE WANT: the first line of FILE is exactly WANT.
+expect_file() {
+    [ -e "$1" ] || fail "$1 does not exist"
+    expect_eq "$1" "$(head -n 1 "$1")" "$2"
+}
+
+# Under TCG every exec of a dynamically linked program costs 60-300 ms (more when the
+# host is busy), so the polling helpers here use bash builtins only.
+
+# A descriptor that never becomes readable: `read -t` on it is a sleep without a fork.
+exec {GOV_SLEEP_FD}<> <(:)
+nap() { read -r -t "${1:-0.1}" -u "$GOV_SLEEP_FD" _ || true; }
+
+# now_us: wall-clock microseconds (the guest clock follows real time under TCG).
+now_us() { echo "${EPOCHREALTIME/./}"; }
+# now_s: the same in seconds with fractions.
+now_s() { echo "$EPOCHREALTIME"; }
+
+# wait_until SECONDS CMD...: polls CMD every 0.1 s; returns 1 if it never succeeded.
+wait_until() {
+    local limit=$1
+    shift
+    local end=$(($(now_us) + limit * 1000000))
+    until "$@"; do
+        [ "$(now_us)" -lt "$end" ] || return 1
+        nap 0.1
+    done
+}
+
+# file_has FILE TEXT: FILE contains TEXT (builtins only).
+file_has() {
+    local content
+    [ -r "$1" ] || return 1
+    content=$(<"$1")
+    [[ $content == *"$2"* ]]
+}
+
+# calc EXPR: floating-point arithmetic through awk, e.g. calc "3 / 2".
+calc() { awk "BEGIN { printf \"%.6g\", $1 }"; }
+
+# in_range WHAT VALUE LOW HIGH: fails unless LOW <= VALUE <= HIGH (floats).
+in_range() {
+    if awk -v v="$2" -v lo="$3" -v hi="$4" 'BEGIN { exit !(v >= lo && v <= hi) }'; then
+        note "$1 = $2 within [$3, $4]"
+    else
+        fail "$1 = $2, outside [$3, $4]"
+    fi
+}
+
+# stat_field FILE KEY: the value of "KEY VALUE" in a flat-keyed cgroup file
+# (cpu.stat, memory.events, cgroup.events, pids.events); empty when absent.
+stat_field() {
+    local k v
+    while read -r k v; do
+        if [ "$k" = "$2" ]; then
+            echo "$v"
+            return
+        fi
+    done <"$1"
+}
+
+# whole_disks: "MAJ:MIN" of every whole block disk the guest has, one a line, sorted
+# (partitions have a "partition" file; the guest has no loop or ram disks loaded).
+whole_disks() {
+    local b
+    for b in /sys/block/*; do
+        [ -e "$b/partition" ] && continue
+        cat "$b/dev"
+    done | sort -t: -k1,1n -k2,2n
+}
+
+# ---- placing workloads the way an external placement would (until govctl exec) ----
+
+# run_in GROUPDIR CMD...: creates GROUPDIR if needed, runs CMD inside it in the
+# foreground and returns its status (128+signal when it was killed).
+run_in() {
+    local dir=$1
+    shift
+    mkdir -p "$dir" || return 125
+    sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$dir" "$@"
+}
+
+# run_in_bg GROUPDIR CMD...: the same in the background; the pid lands in BG_PID
+# once it is inside the group.
+BG_PID=""
+run_in_bg() {
+    local dir=$1
+    shift
+    mkdir -p "$dir" || fail "mkdir $dir failed"
+    sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$dir" "$@" &
+    BG_PID=$!
+    wait_until 5 file_has "$dir/cgroup.procs" "$BG_PID" ||
+        fail "workload $BG_PID did not land in $dir"
+}
+
+# ---- the daemon ----------------------------------------------------------------------
+
+GOVD_PID=""
+GOVD_LOG=""
+GOVD_STARTS=0
+
+need_governord() {
+    [ -n "$GOVERNORD" ] || fail "governord is not built (no governord target in this build tree)"
+    [ -x "$GOVERNORD" ] || fail "governord $GOVERNORD is not executable"
+}
+
+# daemon_start ROOT STATE_DIR [governord args...]: starts governord with
+# --cgroup-root ROOT --state-dir STATE_DIR --log-level debug and waits (60 s at most)
+# for "governord ready" in its log. Its stderr goes to a fresh log per start
+# (GOVD_LOG); print_daemon_log shows it.
+daemon_start() {
+    need_governord
+    local root=$1 state=$2
+    shift 2
+    GOVD_STARTS=$((GOVD_STARTS + 1))
+    mkdir -p /run/gov-logs "$state"
+    GOVD_LOG=/run/gov-logs/$(basename "$root")-$GOVD_STARTS.log
+    note "starting: governord --cgroup-root $root --state-dir $state $* (log $GOVD_LOG)"
+    "$GOVERNORD" --cgroup-root "$root" --state-dir "$state" --log-level debug "$@" \
+        >"$GOVD_LOG" 2>&1 </dev/null &
+    GOVD_PID=$!
+    local t0
+    t0=$(now_s)
+    if ! wait_until 60 daemon_ready; then
+        print_daemon_log
+        if kill -0 "$GOVD_PID" 2>/dev/null; then
+            fail "governord (pid $GOVD_PID) did not log 'governord ready' within 60 s"
+        fi
+        wait "$GOVD_PID"
+        fail "governord exited with status $? before logging 'governord ready'"
+    fi
+    note "governord pid $GOVD_PID ready after $(calc "$(now_s) - $t0") s"
+}
+daemon_ready() {
+    file_has "$GOVD_LOG" 'governord ready' && return 0
+    kill -0 "$GOVD_PID" 2>/dev/null || return 0  # died: stop waiting
+    return 1
+}
+
+# daemon_stop [SIGNAL]: sends SIGNAL (default TERM) and waits for the exit (20 s at
+# most); GOVD_RC gets its exit status.
+GOVD_RC=""
+daemon_stop() {
+    local sig=${1:-TERM}
+    [ -n "$GOVD_PID" ] || return 0
+    kill -"$sig" "$GOVD_PID" 2>/dev/null
+    if ! wait_until 20 daemon_gone; then
+        kill -KILL "$GOVD_PID" 2>/dev/null
+        fail "governord did not exit within 20 s of SIG$sig"
+    fi
+    wait "$GOVD_PID" 2>/dev/null
+    GOVD_RC=$?
+    note "governord pid $GOVD_PID stopped by SIG$sig, exit status $GOVD_RC"
+    GOVD_PID=""
+}
+daemon_gone() {
+    local stat
+    kill -0 "$GOVD_PID" 2>/dev/null || return 0
+    # A zombie (exited, not yet reaped by us) still answers kill -0.
+    stat=$(<"/proc/$GOVD_PID/stat") 2>/dev/null || return 0
+    [[ ${stat##*) } == Z* ]]
+}
+
+print_daemon_log() {
+    local f
+    for f in /run/gov-logs/*.log; do
+        [ -f "$f" ] || continue
+        echo "----- $f (last 150 lines) -----"
+        tail -n 150 "$f"
+    done
+}
+
+# Every check that starts the daemon ends here: stop it, show its logs.
+daemon_cleanup() {
+    local rc=$?
+    [ -n "$GOVD_PID" ] && kill -TERM "$GOVD_PID" 2>/dev/null && wait_until 5 daemon_gone
+    [ -n "$GOVD_PID" ] && kill -KILL "$GOVD_PID" 2>/dev/null
+    print_daemon_log
+    exit "$rc"
+}
+trap daemon_cleanup EXIT
+
+# totals FILE CLASS FIELD: a number from the daemon's totals.json, "none" when the
+# file, class or field is missing. Tolerant of fields it does not know.
+totals() {
+    python3 - "$@" <<'EOF'
+import json, sys
+path, cls, field = sys.argv[1:4]
+try:
+    with open(path) as f:
+        data = json.load(f)
+    print(data["classes"][cls][field])
+except (OSError, ValueError, KeyError, TypeError):
+    print("none")
+EOF
+}
