@@ -1,0 +1,144 @@
+// Governor: the daemon's state and logic, free of any event loop. It owns the
+// cgroup subtree (through runtime::CgroupFs), the policy in force, the registry of
+// workload groups and the per-class totals. The Asio shell (Daemon) calls it from
+// its one thread; tests call it directly.
+//
+// Thread safety: none; one thread owns it.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "gov/Result.hpp"
+#include "gov/daemon/Plan.hpp"
+#include "gov/daemon/Totals.hpp"
+#include "gov/policies/Compile.hpp"
+#include "gov/runtime/CgroupFs.hpp"
+#include "gov/runtime/EventsWatcher.hpp"
+
+namespace gov::daemon {
+
+struct GovernorConfig {
+    std::string cgroupRoot;                // absolute path of the root; created if missing
+    std::string stateDir;                  // totals.json
+    std::vector<std::string> policyFiles;  // empty and no policyDir files: built-in default
+    std::string policyDir;                 // *.toml in name order, after policyFiles
+    bool moveSelf = true;                  // move this process into <root>/governord
+    std::string sysRoot = "/sys";          // block devices
+    std::string devRoot = "/dev";
+    std::chrono::milliseconds freezeTimeout{2000};
+    // A scope that is found empty but was never seen populated (an external
+    // placement between its mkdir and its first process) is reaped only after
+    // staying empty this long.
+    std::chrono::milliseconds emptyGrace{5000};
+};
+
+// One workload group the daemon knows.
+struct Workload {
+    std::string className;
+    std::string group;  // "adhoc.slice/exec-1.scope"
+    uint64_t cgroupId = 0;
+    bool seenPopulated = false;
+    bool frozen = false;
+    bool killed = false;  // cgroup.kill was used: never clone into it again
+    std::chrono::steady_clock::time_point firstSeenEmpty{};
+};
+
+// What reload() did.
+struct ReloadOutcome {
+    bool applied = false;
+    std::vector<std::string> messages;  // diagnostics or the apply error
+};
+
+class Governor {
+  public:
+    using Clock = std::chrono::steady_clock;
+
+    // Starts governing: loads the policy (an invalid one is an error naming every
+    // diagnostic: there is no last good policy yet), opens/creates the root,
+    // moves this process into <root>/governord, enables controllers, creates the
+    // class slices with their limits, adopts the existing workload groups and loads
+    // the totals. Errors here are fatal for the daemon.
+    static Result<std::unique_ptr<Governor>> start(GovernorConfig config);
+
+    Governor(const Governor&) = delete;
+    Governor& operator=(const Governor&) = delete;
+
+    // Recompiles the configured policy files and applies them. An invalid policy or
+    // one that fails to apply leaves the previous policy in force (a failed apply is
+    // rolled back) and the outcome says why.
+    ReloadOutcome reload();
+
+    // The inotify fd that becomes readable when a watched group's cgroup.events
+    // changes; call handleEvents() then.
+    int eventsFd() const { return watcher_.fd(); }
+    void handleEvents();
+    // Looks for workload groups created by others and reaps empty ones; also the
+    // safety net for missed events. Call periodically.
+    void rescan();
+
+    // Freeze/thaw/kill a class (its slice: every workload of it) or one workload
+    // group ("adhoc.slice/exec-1.scope").
+    Result<void> freeze(const std::string& target);
+    Result<void> thaw(const std::string& target);
+    Result<void> kill(const std::string& target);
+
+    // Creates a fresh, uniquely named workload group in `className` with the class's
+    // per-workload limits and starts watching it. Returns its group path.
+    Result<std::string> createWorkloadGroup(const std::string& className,
+                                            const std::string& nameHint);
+    // Removes a group made by createWorkloadGroup() that never got a process.
+    void discardWorkloadGroup(const std::string& group);
+    // Marks a group as populated (the exec path knows before the kernel event).
+    void markPopulated(const std::string& group);
+
+    const policies::Policy& policy() const { return policy_; }
+    const State& state() const { return state_; }
+    const std::map<std::string, Workload>& workloads() const { return workloads_; }
+    const runtime::CgroupFs& fs() const { return fs_; }
+    const std::set<std::string>& availableControllers() const { return available_; }
+    const std::vector<Unenforceable>& unenforceable() const { return unenforceable_; }
+    const std::vector<std::string>& retiredClasses() const { return retired_; }
+    // One line for sd_notify STATUS= and logs.
+    std::string statusLine() const;
+    // Persists the totals now (also done after every fold).
+    Result<void> saveState();
+
+  private:
+    Governor(GovernorConfig config, runtime::CgroupFs fs, runtime::EventsWatcher watcher);
+
+    Result<ObservedTree> observe() const;
+    Result<void> apply(const Plan& plan);
+    Result<void> applyPolicy(const policies::Policy& policy, const char* why);
+    void reportUnenforceable(const Plan& plan);
+    void adopt();
+    void track(const std::string& className, const std::string& group, bool adopted);
+    // Folds and removes every tracked group in `groups` that is empty and due.
+    void reap(const std::vector<std::string>& groups);
+    void removeRetiredSlices();
+    Result<std::string> resolveTarget(const std::string& target) const;
+
+    GovernorConfig config_;
+    runtime::CgroupFs fs_;
+    runtime::EventsWatcher watcher_;
+    StateStore store_;
+    policies::Policy policy_;
+    State state_;
+    std::set<std::string> available_;
+    std::map<std::string, Workload> workloads_;
+    std::vector<Unenforceable> unenforceable_;
+    std::set<std::string> reportedUnenforceable_;
+    std::vector<std::string> retired_;
+    uint64_t nextId_ = 1;
+};
+
+// Compiles the configured policy (loadPolicyFiles); exposed for `--check`-style use.
+policies::CompileResult loadConfiguredPolicy(const GovernorConfig& config);
+
+}  // namespace gov::daemon

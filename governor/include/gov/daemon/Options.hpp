@@ -1,0 +1,38 @@
+// governord's command line.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "gov/Result.hpp"
+
+namespace gov::daemon {
+
+inline constexpr const char* kDefaultPolicyFile = "/etc/governor/policy.toml";
+inline constexpr const char* kDefaultPolicyDir = "/etc/governor/policy.d";
+inline constexpr const char* kDefaultStateDir = "/var/lib/governor";
+
+struct Options {
+    std::vector<std::string> policyFiles;            // --policy (repeatable)
+    std::string policyDir;                           // --policy-dir
+    std::string cgroupRoot;                          // --cgroup-root; empty = automatic
+    std::string stateDir;                            // --state-dir
+    std::string logLevel = "info";                   // --log-level
+    std::chrono::milliseconds rescanInterval{5000};  // --rescan-interval (seconds)
+};
+
+// Parses argv. Returns the options, or nullopt with `exitCode` set when the program
+// should exit now (--help / --version: 0, usage error: 2; the message is printed).
+std::optional<Options> parseOptions(int argc, char** argv, int& exitCode);
+
+// Fills in the documented defaults for what the command line left unset:
+// - policy: /etc/governor/policy.toml when it exists, and /etc/governor/policy.d
+//   when it exists; neither: the built-in default policy;
+// - state dir: $STATE_DIRECTORY (systemd's StateDirectory=) or /var/lib/governor;
+// - cgroup root: under systemd (INVOCATION_ID set) the service's own cgroup, which
+//   Delegate=yes hands to the daemon; otherwise <cgroup2 mount>/governor.
+Result<Options> resolveDefaults(Options options, const std::string& procRoot = "/proc");
+
+}  // namespace gov::daemon

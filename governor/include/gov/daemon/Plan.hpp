@@ -1,0 +1,101 @@
+// Reconcile, step two: plan(). Pure: from the desired policy and an observation of
+// the tree (made by observe(), step one), the exact list of cgroup operations that
+// puts the policy in force (applied by apply(), step three). Also what cannot be
+// enforced because a controller is missing, which is reported, never pretended.
+//
+// Layout under the root (DESIGN.md "Cgroup tree"):
+//   <root>/governord                  the daemon itself
+//   <root>/<class>.slice              class limits (bound the class as a whole)
+//   <root>/<class>.slice/<name>.scope one workload; per-workload limits
+#pragma once
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "gov/policies/CgroupWrites.hpp"
+#include "gov/policies/Policy.hpp"
+
+namespace gov::daemon {
+
+inline constexpr const char* kDaemonGroup = "governord";
+inline constexpr const char* kSliceSuffix = ".slice";
+inline constexpr const char* kScopeSuffix = ".scope";
+
+// The controllers Governor manages, in the order they are enabled.
+const std::vector<std::string>& managedControllers();
+
+std::string sliceGroup(const std::string& className);  // "adhoc" -> "adhoc.slice"
+// "adhoc.slice" -> "adhoc"; "" when `group` is not a slice name.
+std::string classOfSlice(const std::string& sliceName);
+
+// What observe() saw of one group: the content of each knob file that exists (the
+// files of controllers that are not enabled do not exist) and its subtree_control.
+struct ObservedGroup {
+    std::map<std::string, std::string> knobs;  // "memory.max" -> "max\n"
+    std::set<std::string> subtreeControl;
+    bool operator==(const ObservedGroup&) const = default;
+};
+
+struct ObservedSlice {
+    ObservedGroup group;
+    std::map<std::string, ObservedGroup> scopes;  // by scope name ("exec-1.scope")
+    bool operator==(const ObservedSlice&) const = default;
+};
+
+struct ObservedTree {
+    std::set<std::string> available;              // cgroup.controllers of the root
+    std::set<std::string> rootSubtree;            // cgroup.subtree_control of the root
+    std::map<std::string, ObservedSlice> slices;  // by class name
+    bool operator==(const ObservedTree&) const = default;
+};
+
+enum class ActionKind { MakeGroup, EnableControllers, Write, RemoveGroup };
+
+struct Action {
+    ActionKind kind = ActionKind::Write;
+    std::string group;                  // relative to the root ("" = root)
+    std::string file;                   // Write: the control file
+    std::string value;                  // Write: the exact text; EnableControllers: "+cpu +memory"
+    std::string className;              // the class it is for ("" for the root)
+    std::string key;                    // the policy key behind a Write ("memory.max")
+    std::string oldValue;               // Write: what the file held (for `policy diff`)
+    std::set<std::string> controllers;  // EnableControllers
+    bool operator==(const Action&) const = default;
+};
+
+// A limit the kernel cannot enforce here because its controller is not available.
+struct Unenforceable {
+    std::string className;
+    std::string key;         // "memory.max"
+    std::string controller;  // "memory"
+    bool workload = false;   // a per-workload limit
+    bool operator==(const Unenforceable&) const = default;
+};
+
+struct Plan {
+    std::vector<Action> actions;
+    std::vector<Unenforceable> unenforceable;
+    std::vector<std::string> retiredClasses;  // in the tree, not in the policy, not empty
+};
+
+// The operations that make the tree match `policy`:
+// - enable the managed controllers that are available in the root's subtree_control,
+//   then in each slice's (so workloads get accounting files and per-workload limits);
+// - create each class's slice; write every class knob whose controller is available
+//   and whose current content differs (see policies::desiredWrites for the defaults
+//   written for unset knobs, which lift a limit removed from the policy);
+// - reset io.max lines of devices a class no longer names;
+// - write per-workload knobs on each existing scope of the class;
+// - a slice of a class no longer in the policy is removed when it has no scopes and
+//   is otherwise kept (listed in retiredClasses) until its last workload ends.
+// `devices` must resolve every device the policy names (an error names it).
+Result<Plan> plan(const policies::Policy& policy, const policies::DeviceTable& devices,
+                  const ObservedTree& observed);
+
+// Human-readable form of one action, e.g.
+// "write adhoc.slice/memory.max: max -> 2147483648".
+std::string describe(const Action& action);
+
+}  // namespace gov::daemon

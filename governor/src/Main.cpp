@@ -1,0 +1,61 @@
+// governord: see Daemon.hpp and Governor.hpp; this is only the edge (options,
+// logging, fatal errors).
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/io_context.hpp>
+#include <cstdlib>
+
+#include "gov/daemon/Daemon.hpp"
+#include "gov/daemon/Governor.hpp"
+#include "gov/daemon/Options.hpp"
+#include "gov/daemon/TreeLog.hpp"
+
+int main(int argc, char** argv) {
+    using namespace gov::daemon;
+    int exitCode = 0;
+    auto parsed = parseOptions(argc, argv, exitCode);
+    if (!parsed)
+        return exitCode;
+
+    auto logger = spdlog::stderr_color_mt("governord");
+    spdlog::set_default_logger(logger);
+    // Under systemd the journal adds its own timestamps; "<N>" prefixes carry the
+    // syslog priority so `journalctl -p warning` works.
+    if (std::getenv("JOURNAL_STREAM")) {
+        spdlog::set_pattern("%v");
+        logger->set_formatter(makeJournalFormatter());
+    } else {
+        spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e %^%-5l%$ %v");
+    }
+    spdlog::set_level(spdlog::level::from_str(parsed->logLevel));
+    spdlog::flush_on(spdlog::level::info);
+
+    auto options = resolveDefaults(*parsed);
+    if (!options) {
+        spdlog::critical("{}", options.error().message());
+        return 1;
+    }
+    GovernorConfig config;
+    config.cgroupRoot = options->cgroupRoot;
+    config.stateDir = options->stateDir;
+    config.policyFiles = options->policyFiles;
+    config.policyDir = options->policyDir;
+
+    spdlog::info("governord {} starting: cgroup root {}, state {}, policy {}", GOV_VERSION,
+                 config.cgroupRoot, config.stateDir, describePolicySources(config));
+    auto governor = Governor::start(config);
+    if (!governor) {
+        spdlog::critical("cannot start: {}", governor.error().message());
+        return 1;
+    }
+    logTree(**governor);
+
+    boost::asio::io_context io;
+    Daemon daemon(io, **governor, options->rescanInterval);
+    daemon.start();
+    spdlog::info("governord ready: {}", (*governor)->statusLine());
+    io.run();
+    spdlog::info("governord stopped");
+    return 0;
+}

@@ -1,0 +1,237 @@
+#include "gov/daemon/Plan.hpp"
+
+#include <algorithm>
+
+namespace gov::daemon {
+
+namespace {
+
+std::string trim(const std::string& s) {
+    size_t b = s.find_first_not_of(" \t\n");
+    if (b == std::string::npos)
+        return "";
+    size_t e = s.find_last_not_of(" \t\n");
+    return s.substr(b, e - b + 1);
+}
+
+std::string joinControllers(const std::set<std::string>& names) {
+    std::string out;
+    for (const auto& c : managedControllers()) {  // managed order, not set order
+        if (!names.count(c))
+            continue;
+        if (!out.empty())
+            out += ' ';
+        out += "+" + c;
+    }
+    return out;
+}
+
+// io.max lines by device, from the file's current content.
+std::map<std::string, std::string> ioLinesByDevice(const std::string& content) {
+    std::map<std::string, std::string> out;
+    size_t pos = 0;
+    while (pos < content.size()) {
+        size_t nl = content.find('\n', pos);
+        std::string line = trim(content.substr(pos, nl == std::string::npos ? nl : nl - pos));
+        pos = nl == std::string::npos ? content.size() : nl + 1;
+        if (line.empty())
+            continue;
+        out[line.substr(0, line.find(' '))] = line;
+    }
+    return out;
+}
+
+// Appends the writes that make `group` hold `resources`.
+Result<void> planGroupWrites(const policies::Resources& resources,
+                             const policies::DeviceTable& devices, const ObservedGroup& observed,
+                             const std::set<std::string>& available, const std::string& group,
+                             const std::string& className, Plan& out) {
+    auto writes = policies::desiredWrites(resources, devices);
+    if (!writes)
+        return std::move(writes).error().wrap("class " + className);
+    std::set<std::string> ioDevicesWritten;
+    const auto ioNow = observed.knobs.count("io.max") ? ioLinesByDevice(observed.knobs.at("io.max"))
+                                                      : std::map<std::string, std::string>{};
+    for (const auto& w : *writes) {
+        if (!available.count(w.controller))
+            continue;  // reported by unenforceable()
+        std::string current;
+        if (w.file == "io.max") {
+            std::string dev = w.value.substr(0, w.value.find(' '));
+            ioDevicesWritten.insert(dev);
+            auto it = ioNow.find(dev);
+            current = it == ioNow.end() ? policies::ioResetLine(dev) : it->second;
+        } else {
+            auto it = observed.knobs.find(w.file);
+            if (it == observed.knobs.end()) {
+                // The controller is available but the file is not there yet (the
+                // controller is enabled by an earlier action of this plan).
+                current = "";
+            } else {
+                current = trim(it->second);
+            }
+        }
+        if (current == w.value)
+            continue;
+        Action a;
+        a.kind = ActionKind::Write;
+        a.group = group;
+        a.file = w.file;
+        a.value = w.value;
+        a.className = className;
+        a.key = w.key;
+        a.oldValue = current;
+        out.actions.push_back(std::move(a));
+    }
+    // Devices limited now but no longer named by the policy: lift their limits.
+    if (available.count("io")) {
+        for (const auto& [dev, line] : ioNow) {
+            if (ioDevicesWritten.count(dev) || line == policies::ioResetLine(dev))
+                continue;
+            Action a;
+            a.kind = ActionKind::Write;
+            a.group = group;
+            a.file = "io.max";
+            a.value = policies::ioResetLine(dev);
+            a.className = className;
+            a.key = "io";
+            a.oldValue = line;
+            out.actions.push_back(std::move(a));
+        }
+    }
+    return success();
+}
+
+// The limits `r` really sets (not the defaults written for unset knobs) whose
+// controller is not available.
+void planUnenforceable(const policies::Resources& r, const std::set<std::string>& available,
+                       const std::string& className, bool workload, Plan& out) {
+    auto check = [&](bool set, const char* key, const char* controller) {
+        if (set && !available.count(controller)) {
+            out.unenforceable.push_back({className, key, controller, workload});
+        }
+    };
+    check(r.memoryMax.has_value(), "memory.max", "memory");
+    check(r.memoryHigh.has_value(), "memory.high", "memory");
+    check(r.memoryLow.has_value(), "memory.low", "memory");
+    check(r.memoryMin.has_value(), "memory.min", "memory");
+    check(r.pidsMax.has_value(), "pids.max", "pids");
+    check(r.cpuWeight.has_value(), "cpu.weight", "cpu");
+    check(r.cpuMax.has_value(), "cpu.max", "cpu");
+    check(r.cpusetCpus.has_value(), "cpuset.cpus", "cpuset");
+    check(r.cpusetMems.has_value(), "cpuset.mems", "cpuset");
+    for (const auto& io : r.io) {
+        check(io.readBps.has_value(), "io.read_bps", "io");
+        check(io.writeBps.has_value(), "io.write_bps", "io");
+        check(io.readIops.has_value(), "io.read_iops", "io");
+        check(io.writeIops.has_value(), "io.write_iops", "io");
+    }
+}
+
+void planEnable(const std::string& group, const std::string& className,
+                const std::set<std::string>& wanted, const std::set<std::string>& enabled,
+                Plan& out) {
+    std::set<std::string> missing;
+    for (const auto& c : wanted) {
+        if (!enabled.count(c))
+            missing.insert(c);
+    }
+    if (missing.empty())
+        return;
+    Action a;
+    a.kind = ActionKind::EnableControllers;
+    a.group = group;
+    a.file = "cgroup.subtree_control";
+    a.value = joinControllers(missing);
+    a.className = className;
+    a.controllers = missing;
+    out.actions.push_back(std::move(a));
+}
+
+}  // namespace
+
+const std::vector<std::string>& managedControllers() {
+    // cpuset first: the others do not depend on it, but cpuset must be enabled on a
+    // parent before cpuset.cpus of a child can be written.
+    static const std::vector<std::string> kControllers = {"cpuset", "cpu", "io", "memory", "pids"};
+    return kControllers;
+}
+
+std::string sliceGroup(const std::string& className) {
+    return className + kSliceSuffix;
+}
+
+std::string classOfSlice(const std::string& sliceName) {
+    const std::string suffix = kSliceSuffix;
+    if (sliceName.size() <= suffix.size() ||
+        sliceName.compare(sliceName.size() - suffix.size(), suffix.size(), suffix) != 0) {
+        return "";
+    }
+    return sliceName.substr(0, sliceName.size() - suffix.size());
+}
+
+Result<Plan> plan(const policies::Policy& policy, const policies::DeviceTable& devices,
+                  const ObservedTree& observed) {
+    Plan out;
+    std::set<std::string> wanted;
+    for (const auto& c : managedControllers()) {
+        if (observed.available.count(c))
+            wanted.insert(c);
+    }
+    planEnable("", "", wanted, observed.rootSubtree, out);
+
+    static const ObservedSlice kNew;
+    for (const auto& cls : policy.classes) {
+        const std::string slice = sliceGroup(cls.name);
+        auto it = observed.slices.find(cls.name);
+        const bool exists = it != observed.slices.end();
+        const ObservedSlice& seen = exists ? it->second : kNew;
+        if (!exists) {
+            Action a;
+            a.kind = ActionKind::MakeGroup;
+            a.group = slice;
+            a.className = cls.name;
+            out.actions.push_back(std::move(a));
+        }
+        planUnenforceable(cls.limits, wanted, cls.name, /*workload=*/false, out);
+        planUnenforceable(cls.workloadLimits, wanted, cls.name, /*workload=*/true, out);
+        GOV_TRY(planGroupWrites(cls.limits, devices, seen.group, wanted, slice, cls.name, out));
+        planEnable(slice, cls.name, wanted, seen.group.subtreeControl, out);
+        for (const auto& [scope, group] : seen.scopes) {
+            GOV_TRY(planGroupWrites(cls.workloadLimits, devices, group, wanted, slice + "/" + scope,
+                                    cls.name, out));
+        }
+    }
+    for (const auto& [name, slice] : observed.slices) {
+        if (policy.find(name))
+            continue;
+        if (slice.scopes.empty()) {
+            Action a;
+            a.kind = ActionKind::RemoveGroup;
+            a.group = sliceGroup(name);
+            a.className = name;
+            out.actions.push_back(std::move(a));
+        } else {
+            out.retiredClasses.push_back(name);
+        }
+    }
+    return out;
+}
+
+std::string describe(const Action& a) {
+    const std::string where = a.group.empty() ? "<root>" : a.group;
+    switch (a.kind) {
+        case ActionKind::MakeGroup:
+            return "mkdir " + where;
+        case ActionKind::RemoveGroup:
+            return "rmdir " + where;
+        case ActionKind::EnableControllers:
+            return "write " + where + "/cgroup.subtree_control: " + a.value;
+        case ActionKind::Write:
+            return "write " + where + "/" + a.file + ": " +
+                   (a.oldValue.empty() ? std::string("(new)") : a.oldValue) + " -> " + a.value;
+    }
+    return "";
+}
+
+}  // namespace gov::daemon
