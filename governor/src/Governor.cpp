@@ -133,6 +133,9 @@ Result<std::unique_ptr<Governor>> Governor::start(GovernorConfig config) {
         GOV_TRY(g->fs_.moveProcess(kDaemonGroup, ::getpid()));
     }
 
+    g->stats_.lastReloadUnixSeconds =
+        std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
     // Adopt first, so that the plan sees the existing workload groups (their
     // per-workload limits are brought up to date too).
     g->adopt();
@@ -270,8 +273,13 @@ Result<void> Governor::applyPolicy(const policies::Policy& policy, const char* w
 
 ReloadOutcome Governor::reload() {
     ReloadOutcome out;
+    stats_.lastReloadUnixSeconds =
+        std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
+    stats_.lastReloadOk = false;
     auto compiled = loadConfiguredPolicy(config_);
     if (!compiled.ok()) {
+        ++stats_.reloadsInvalid;
         for (const auto& d : compiled.diagnostics)
             out.messages.push_back(d.format());
         spdlog::error("reload: the new policy is invalid; the previous policy stays in force");
@@ -281,6 +289,7 @@ ReloadOutcome Governor::reload() {
     }
     auto applied = applyPolicy(compiled.policy.value(), "reload");
     if (!applied) {
+        ++stats_.reloadsFailed;
         out.messages.push_back(applied.error().message());
         spdlog::error(
             "reload: the new policy failed to apply ({}); the previous policy stays in "
@@ -289,6 +298,8 @@ ReloadOutcome Governor::reload() {
         return out;
     }
     out.applied = true;
+    ++stats_.reloadsApplied;
+    stats_.lastReloadOk = true;
     return out;
 }
 

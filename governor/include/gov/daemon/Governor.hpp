@@ -50,6 +50,19 @@ struct Workload {
     std::chrono::steady_clock::time_point firstSeenEmpty{};
 };
 
+// Counters about the daemon itself, for its self-metrics. They start at zero with
+// each daemon process (Prometheus handles counter resets).
+struct DaemonStats {
+    uint64_t reloadsApplied = 0;
+    uint64_t reloadsInvalid = 0;  // the new policy did not compile
+    uint64_t reloadsFailed = 0;   // it compiled but failed to apply (rolled back)
+    double lastReloadUnixSeconds = 0;  // the last reload attempt, or the start
+    bool lastReloadOk = true;
+    // (class, outcome) -> count; outcome: "ok", "denied", "unknown_class",
+    // "not_found", "error".
+    std::map<std::pair<std::string, std::string>, uint64_t> execs;
+};
+
 // What reload() did.
 struct ReloadOutcome {
     bool applied = false;
@@ -105,6 +118,8 @@ class Governor {
     const std::set<std::string>& availableControllers() const { return available_; }
     const std::vector<Unenforceable>& unenforceable() const { return unenforceable_; }
     const std::vector<std::string>& retiredClasses() const { return retired_; }
+    const DaemonStats& stats() const { return stats_; }
+    DaemonStats& stats() { return stats_; }
     // One line for sd_notify STATUS= and logs.
     std::string statusLine() const;
     // Persists the totals now (also done after every fold).
@@ -136,6 +151,7 @@ class Governor {
     std::set<std::string> reportedUnenforceable_;
     std::vector<std::string> retired_;
     uint64_t nextId_ = 1;
+    DaemonStats stats_;
 };
 
 // Compiles the configured policy (loadPolicyFiles); exposed for `--check`-style use.
