@@ -27,6 +27,8 @@ std::optional<Options> parseOptions(int argc, char** argv, int& exitCode) {
                    "/var/lib/governor)");
     app.add_option("--log-level", o.logLevel, "trace, debug, info, warn, error")
         ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
+    app.add_option("--metrics-listen", o.metricsListen,
+                   "HOST:PORT of the Prometheus endpoint (default 0.0.0.0:9783; empty: off)");
     double rescanSeconds = 5;
     app.add_option("--rescan-interval", rescanSeconds,
                    "Seconds between scans for workload groups created by others (default 5)")

@@ -21,6 +21,7 @@ struct Options {
     std::string stateDir;                            // --state-dir
     std::string logLevel = "info";                   // --log-level
     std::chrono::milliseconds rescanInterval{5000};  // --rescan-interval (seconds)
+    std::string metricsListen = "0.0.0.0:9783";      // --metrics-listen HOST:PORT; "" = off
 };
 
 // Parses argv. Returns the options, or nullopt with `exitCode` set when the program
