@@ -1,6 +1,7 @@
 #include "PolicyFormat.hpp"
 
 #include <algorithm>
+#include <cstdint>
 
 #include "gov/policies/Units.hpp"
 
@@ -150,7 +151,7 @@ std::string formatCpuMaxCell(const std::optional<CpuMax>& v) {
                                        : "max/" + policies::formatDurationUsec(v->periodUsec);
     }
     // Percent of one CPU when it is exact, else quota/period.
-    if ((*v->quotaUsec * 100) % v->periodUsec == 0 && *v->quotaUsec < (UINT64_MAX / 100)) {
+    if (*v->quotaUsec < UINT64_MAX / 100 && (*v->quotaUsec * 100) % v->periodUsec == 0) {
         return std::to_string(*v->quotaUsec * 100 / v->periodUsec) + "%";
     }
     return policies::formatDurationUsec(*v->quotaUsec) + "/" +

@@ -169,9 +169,9 @@ class FileCompiler {
         FileResult result;
         for (auto&& [key, value] : root) {
             if (key.str() == "governor") {
-                compileGovernor(key, value, result);
+                compileGovernor(value, result);
             } else if (key.str() == "classes") {
-                compileClasses(key, value, result);
+                compileClasses(value, result);
             } else {
                 unknownKey(key, value, "", "", kTopKeys);
             }
@@ -515,12 +515,11 @@ class FileCompiler {
         }
     }
 
-    void compileGovernor(const toml::key& key, const toml::node& v, FileResult& result) {
+    void compileGovernor(const toml::node& v, FileResult& result) {
         const auto* t = expectTable(v, "governor", "[governor]");
         if (t == nullptr) {
             return;
         }
-        (void)key;
         for (auto&& [k, sub] : *t) {
             if (k.str() != "admins") {
                 unknownKey(k, sub, "governor", "", kGovernorKeys);
@@ -545,8 +544,7 @@ class FileCompiler {
         }
     }
 
-    void compileClasses(const toml::key& key, const toml::node& v, FileResult& result) {
-        (void)key;
+    void compileClasses(const toml::node& v, FileResult& result) {
         const auto* t = expectTable(v, "classes", "[classes.NAME]");
         if (t == nullptr) {
             return;
