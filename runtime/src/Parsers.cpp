@@ -1,6 +1,7 @@
 #include "gov/runtime/Parsers.hpp"
 
 #include <charconv>
+#include <cmath>
 
 namespace gov::runtime {
 namespace {
@@ -63,12 +64,14 @@ bool toU64(std::string_view s, uint64_t& out) {
     return ec == std::errc() && ptr == s.data() + s.size();
 }
 
+// PSI averages are percentages printed as "12.34": from_chars would also take
+// "nan", "inf" and "-1", none of which the kernel writes, so they are rejected.
 bool toDouble(std::string_view s, double& out) {
-    if (s.empty()) {
+    if (s.empty() || !(s.front() >= '0' && s.front() <= '9')) {
         return false;
     }
     auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-    return ec == std::errc() && ptr == s.data() + s.size();
+    return ec == std::errc() && ptr == s.data() + s.size() && std::isfinite(out);
 }
 
 bool toMaxOr(std::string_view s, MaxOr& out) {

@@ -150,6 +150,9 @@ TEST(ParsePressure, RejectsMalformedLines) {
              Case{"some avg10=x avg60=0.00 avg300=0.00 total=0\n", "bad number 'x'"},
              Case{"some avg10=0.00 avg60=0.00 avg300=0.00 total=-1\n", "bad number '-1'"},
              Case{"some avg10 avg60=0.00 avg300=0.00 total=1\n", "expected key=value"},
+             Case{"some avg10=nan avg60=0.00 avg300=0.00 total=1\n", "bad number 'nan'"},
+             Case{"some avg10=inf avg60=0.00 avg300=0.00 total=1\n", "bad number 'inf'"},
+             Case{"some avg10=-1.00 avg60=0.00 avg300=0.00 total=1\n", "bad number '-1.00'"},
          }) {
         auto r = parsePressure(c.text);
         ASSERT_FALSE(r.ok()) << c.text;
