@@ -50,6 +50,19 @@ void EventsWatcher::unwatch(const std::string& group) {
     byGroup_.erase(it);
 }
 
+std::vector<std::string> EventsWatcher::pruneMissing(const CgroupFs& fs) {
+    std::vector<std::string> gone;
+    for (const auto& [group, wd] : byGroup_) {
+        if (!fs.exists(group)) {
+            gone.push_back(group);
+        }
+    }
+    for (const auto& group : gone) {
+        unwatch(group);
+    }
+    return gone;
+}
+
 std::vector<std::string> EventsWatcher::watched() const {
     std::vector<std::string> out;
     out.reserve(byGroup_.size());

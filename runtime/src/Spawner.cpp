@@ -400,18 +400,21 @@ Result<SpawnedProcess> Clone3Spawner::spawn(const SpawnRequest& req) {
         args.pidfd = reinterpret_cast<uint64_t>(&pidfd);
         args.exit_signal = SIGCHLD;
         args.cgroup = req.cgroupFd >= 0 ? static_cast<uint64_t>(req.cgroupFd) : 0;
-        long r = ::syscall(SYS_clone3, &args, sizeof args);
+        long r = -1;
+        errno = ENOSYS;
+        if (!options_.forceFallback) {
+            r = ::syscall(SYS_clone3, &args, sizeof args);
+        }
         // ENOSYS: no clone3 (< 5.3). E2BIG: clone3 without the cgroup field (< 5.7).
         if (r < 0 && (errno == ENOSYS || errno == E2BIG)) {
             fallback = true;
-            r = ::syscall(SYS_clone, static_cast<unsigned long>(nsFlags) | SIGCHLD, nullptr,
-                          nullptr, nullptr, nullptr);
+            r = ::syscall(SYS_clone, static_cast<unsigned long>(nsFlags) | SIGCHLD, 0L, 0L, 0L, 0L);
         }
         if (r == 0) {
             childMain(plan);
         }
         if (r < 0) {
-            return Error::fromErrno("spawn " + name + ": clone3");
+            return Error::fromErrno("spawn " + name + (fallback ? ": clone" : ": clone3"));
         }
         pid = static_cast<pid_t>(r);
     }

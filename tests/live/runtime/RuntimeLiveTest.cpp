@@ -187,6 +187,49 @@ TEST_F(RuntimeLive, SpawnedProcessStartsInItsGroup) {
     EXPECT_EQ(waitExit(p).valueOr(-1), 128 + SIGKILL);
 }
 
+TEST_F(RuntimeLive, FallbackPathMovesTheChildBeforeItRuns) {
+    // clone(2) + cgroup.procs, as on kernels without clone3: the workload must still
+    // run only in its group (the shell reads its own cgroup as its first act).
+    ASSERT_TRUE(fs_->makeGroup("fb.scope").ok());
+    auto fd = fs_->openGroup("fb.scope");
+    ASSERT_TRUE(fd.ok());
+    int p[2];
+    ASSERT_EQ(::pipe2(p, O_CLOEXEC), 0);
+    SpawnRequest req;
+    req.argv = {"cat", "/proc/self/cgroup"};
+    req.env = kEnv;
+    req.cgroupFd = fd->get();
+    req.stdoutFd = p[1];
+    req.namespaces = {Namespace::Pid, Namespace::Mount};
+    Clone3Spawner fallback(Clone3Spawner::Options{true});
+    auto proc = fallback.spawn(req);
+    ::close(p[1]);
+    ASSERT_TRUE(proc.ok()) << proc.error().message();
+    std::string out;
+    char buf[512];
+    ssize_t n;
+    while ((n = ::read(p[0], buf, sizeof buf)) > 0) {
+        out.append(buf, static_cast<size_t>(n));
+    }
+    ::close(p[0]);
+    EXPECT_EQ(waitExit(*proc).valueOr(-1), 0);
+    EXPECT_NE(out.find("0::/" + name_ + "/fb.scope\n"), std::string::npos) << out;
+}
+
+TEST_F(RuntimeLive, WatchOnARemovedGroupIsDroppedByPruneMissing) {
+    ASSERT_TRUE(fs_->makeGroup("gone.scope").ok());
+    ASSERT_TRUE(fs_->makeGroup("kept.scope").ok());
+    auto watcher = EventsWatcher::create();
+    ASSERT_TRUE(watcher.ok());
+    ASSERT_TRUE(watcher->watch(*fs_, "gone.scope").ok());
+    ASSERT_TRUE(watcher->watch(*fs_, "kept.scope").ok());
+    ASSERT_TRUE(fs_->removeGroup("gone.scope").ok());
+    auto drained = watcher->drain();
+    ASSERT_TRUE(drained.ok());
+    EXPECT_EQ(watcher->pruneMissing(*fs_), (std::vector<std::string>{"gone.scope"}));
+    EXPECT_EQ(watcher->watched(), (std::vector<std::string>{"kept.scope"}));
+}
+
 TEST_F(RuntimeLive, FreezeStopsABusyChildAndThawResumesIt) {
     auto p = spawnInto("busy.scope", {"sh", "-c", "while :; do :; done"});
     ASSERT_GT(p.pid, 0);

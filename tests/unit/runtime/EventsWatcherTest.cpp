@@ -85,6 +85,17 @@ TEST_F(EventsWatcherTest, RemovedGroupIsReportedThenForgotten) {
     EXPECT_TRUE(w_->watched().empty());
 }
 
+TEST_F(EventsWatcherTest, PruneMissingUnwatchesRemovedGroupsOnly) {
+    ASSERT_TRUE(w_->watch(*fs_, "a.slice").ok());
+    ASSERT_TRUE(w_->watch(*fs_, "b.slice").ok());
+    std::filesystem::remove_all(dir_ / "b.slice");
+    (void)w_->drain();
+    ASSERT_TRUE(w_->watch(*fs_, "a.slice/x.scope").ok());
+    std::filesystem::remove_all(dir_ / "a.slice/x.scope");
+    EXPECT_EQ(w_->pruneMissing(*fs_), (std::vector<std::string>{"a.slice/x.scope"}));
+    EXPECT_EQ(w_->watched(), (std::vector<std::string>{"a.slice"}));
+}
+
 TEST_F(EventsWatcherTest, WatchingAMissingGroupIsAnError) {
     auto r = w_->watch(*fs_, "c.slice");
     ASSERT_FALSE(r.ok());

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -278,6 +279,23 @@ TEST(Clone3Spawner, EmptyArgvIsAnError) {
     Clone3Spawner spawner;
     SpawnRequest r;
     EXPECT_FALSE(spawner.spawn(r).ok());
+}
+
+TEST(Clone3Spawner, FallbackPathRunsAndReportsLikeClone3) {
+    Clone3Spawner fallback(Clone3Spawner::Options{true});
+    auto p = fallback.spawn(command({"sh", "-c", "exit 5"}));
+    ASSERT_TRUE(p.ok()) << p.error().message();
+    EXPECT_TRUE(p->pidfd.valid());  // from pidfd_open
+    EXPECT_EQ(waitExit(*p).valueOr(-1), 5);
+    TempDir dir;
+    writeFile(dir / "junk", std::string("\x7f"
+                                        "ELFjunk",
+                                        8));
+    ASSERT_EQ(::chmod((dir / "junk").c_str(), 0755), 0);
+    auto bad = fallback.spawn(command({dir / "junk"}));
+    ASSERT_FALSE(bad.ok());
+    EXPECT_EQ(bad.error().message(), "exec " + (dir / "junk") + ": Exec format error");
+    EXPECT_TRUE(noChildLeft());
 }
 
 TEST(Namespaces, TableCoversEveryPolicyNamespaceWithADistinctFlag) {

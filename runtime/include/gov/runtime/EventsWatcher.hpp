@@ -29,15 +29,21 @@ class EventsWatcher {
     // come back verbatim from drain()). Watching a group twice is harmless. A
     // missing group is an error.
     Result<void> watch(const CgroupFs& fs, const std::string& group);
-    // Stops watching `group` (unknown groups are ignored).
+    // Stops watching `group` (unknown groups are ignored). Call it when removing a
+    // group: on cgroupfs the kernel does NOT drop the watch on rmdir (no IN_IGNORED
+    // seen on 6.18; the watch keeps the kernfs inode alive), so a watch on a removed
+    // group stays until unwatch(), pruneMissing() or the watcher's destruction.
     void unwatch(const std::string& group);
+    // Unwatches every watched group that no longer exists in `fs`; returns them.
+    std::vector<std::string> pruneMissing(const CgroupFs& fs);
     // The groups watched now, sorted.
     std::vector<std::string> watched() const;
 
     // Reads every pending inotify event without blocking and returns the watched
-    // groups whose cgroup.events changed, each once, in first-seen order. A group
-    // whose directory was removed is reported once more and then forgotten.
-    // No pending event -> empty vector.
+    // groups whose cgroup.events changed, each once, in first-seen order. If the
+    // kernel drops a watch (IN_IGNORED: the file is gone, on filesystems that report
+    // it) the group is reported once more and then forgotten. On inotify queue
+    // overflow every watched group is reported. No pending event -> empty vector.
     Result<std::vector<std::string>> drain();
 
   private:

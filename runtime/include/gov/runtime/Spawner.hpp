@@ -65,14 +65,30 @@ class ProcessSpawner {
 // close-on-exec pipe as (step, errno).
 // With a user namespace, the parent writes uid_map/gid_map (the caller's ids, and
 // the requested uid/gid, mapped to themselves) before the child continues.
-// Fallback when clone3 is not available (ENOSYS, kernels before 5.3, or
+// Fallback when clone3 is not available (ENOSYS, kernels before 5.3, or E2BIG:
 // CLONE_INTO_CGROUP unsupported before 5.7): clone(2) with the same namespace
 // flags, the parent writes the child's pid to cgroup.procs of the target group
-// before letting it continue, and the pidfd comes from pidfd_open when available.
+// before letting it continue (so it never runs a single instruction of the
+// workload elsewhere, but pays the migration cost), and the pidfd comes from
+// pidfd_open when available.
+// Limit: a child killed between clone and exec (e.g. SIGKILLed at birth in a group
+// that was killed, see kernel-facts) looks to spawn() like a successful exec; its
+// exit status (137) then tells.
 // Thread safety: spawn() may be called from any one thread at a time.
 class Clone3Spawner : public ProcessSpawner {
   public:
+    struct Options {
+        // Always take the clone(2) + cgroup.procs path, as on kernels without clone3
+        // or CLONE_INTO_CGROUP (so tests can exercise it on a new kernel).
+        bool forceFallback = false;
+    };
+    Clone3Spawner() = default;
+    explicit Clone3Spawner(Options options) : options_(options) {}
+
     Result<SpawnedProcess> spawn(const SpawnRequest& request) override;
+
+  private:
+    Options options_;
 };
 
 // Waits for the process to exit and reaps it: the exit code, or 128+signal when it
