@@ -426,7 +426,8 @@ Result<SpawnedProcess> Clone3Spawner::spawn(const SpawnRequest& req) {
         proc.pidfd = Fd(pidfd);
     }
     errWrite.reset();
-    syncRead.reset();
+    // syncRead stays open in the parent until the go byte is written: if the child
+    // died already, a pipe without readers would raise SIGPIPE in the daemon.
 
     auto setup = [&]() -> Result<void> {
         if (userNs) {
@@ -455,6 +456,7 @@ Result<SpawnedProcess> Clone3Spawner::spawn(const SpawnRequest& req) {
         return std::move(s).error().wrap("spawn " + name);
     }
     syncWrite.reset();
+    syncRead.reset();
 
     // EOF on the error pipe means execve succeeded (the write end was close-on-exec).
     ChildFailure failure{};

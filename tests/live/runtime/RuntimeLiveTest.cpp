@@ -355,14 +355,15 @@ TEST_F(RuntimeLive, UserNamespaceMapsTheCallerToItself) {
 
 TEST_F(RuntimeLive, EveryNamespaceTogetherWithADroppedUser) {
     SpawnRequest req;
-    req.argv = {"sh", "-c", "echo $$; id -u; id -g"};
+    req.argv = {"sh", "-c", "echo $$; id -u; id -g; grep ^0:: /proc/self/cgroup"};
     req.namespaces = {Namespace::Pid, Namespace::Mount,  Namespace::Uts, Namespace::Ipc,
                       Namespace::Net, Namespace::Cgroup, Namespace::User};
     req.uid = 65534;
     req.gid = 65534;
     auto [code, out] = runIn("all.scope", req);
     ASSERT_EQ(code, 0) << out;
-    EXPECT_EQ(out, "1\n65534\n65534\n");
+    // pid 1, nobody, and the cgroup namespace rooted at the group it was cloned into.
+    EXPECT_EQ(out, "1\n65534\n65534\n0::/\n");
 }
 
 TEST_F(RuntimeLive, DropsToNobodyAsSeenInProcStatus) {
