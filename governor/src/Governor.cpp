@@ -134,8 +134,7 @@ Result<std::unique_ptr<Governor>> Governor::start(GovernorConfig config) {
     }
 
     g->stats_.lastReloadUnixSeconds =
-        std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-            .count();
+        std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
     // Adopt first, so that the plan sees the existing workload groups (their
     // per-workload limits are brought up to date too).
     g->adopt();
@@ -194,9 +193,17 @@ Result<void> Governor::apply(const Plan& plan) {
             case ActionKind::MakeGroup:
                 GOV_TRY(fs_.makeGroup(a.group));
                 break;
-            case ActionKind::RemoveGroup:
-                GOV_TRY(fs_.removeGroup(a.group));
+            case ActionKind::RemoveGroup: {
+                // The slice of a class that left the policy. Failing to remove it
+                // (a process placed there by hand) must not fail the policy: keep it
+                // as retired and try again when it empties.
+                auto removed = fs_.removeGroup(a.group);
+                if (!removed) {
+                    spdlog::warn("keeping {}: {}", a.group, removed.error().message());
+                    pendingRetired_.push_back(a.className);
+                }
                 break;
+            }
             case ActionKind::EnableControllers:
                 GOV_TRY(fs_.enableControllers(a.group, a.controllers));
                 break;
@@ -236,6 +243,7 @@ Result<void> Governor::applyPolicy(const policies::Policy& policy, const char* w
     auto planned = plan(policy, devices, *tree);
     if (!planned)
         return std::move(planned).error();
+    pendingRetired_.clear();
     auto applied = apply(*planned);
     if (!applied) {
         // Roll back: bring the tree back to the policy in force, best effort. The
@@ -257,6 +265,8 @@ Result<void> Governor::applyPolicy(const policies::Policy& policy, const char* w
     }
     policy_ = policy;
     retired_ = planned->retiredClasses;
+    retired_.insert(retired_.end(), pendingRetired_.begin(), pendingRetired_.end());
+    pendingRetired_.clear();
     reportUnenforceable(*planned);
     for (const auto& r : retired_) {
         spdlog::warn(
@@ -274,8 +284,7 @@ Result<void> Governor::applyPolicy(const policies::Policy& policy, const char* w
 ReloadOutcome Governor::reload() {
     ReloadOutcome out;
     stats_.lastReloadUnixSeconds =
-        std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-            .count();
+        std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
     stats_.lastReloadOk = false;
     auto compiled = loadConfiguredPolicy(config_);
     if (!compiled.ok()) {

@@ -54,8 +54,8 @@ struct Workload {
 // each daemon process (Prometheus handles counter resets).
 struct DaemonStats {
     uint64_t reloadsApplied = 0;
-    uint64_t reloadsInvalid = 0;  // the new policy did not compile
-    uint64_t reloadsFailed = 0;   // it compiled but failed to apply (rolled back)
+    uint64_t reloadsInvalid = 0;       // the new policy did not compile
+    uint64_t reloadsFailed = 0;        // it compiled but failed to apply (rolled back)
     double lastReloadUnixSeconds = 0;  // the last reload attempt, or the start
     bool lastReloadOk = true;
     // (class, outcome) -> count; outcome: "ok", "denied", "unknown_class",
@@ -150,6 +150,7 @@ class Governor {
     std::vector<Unenforceable> unenforceable_;
     std::set<std::string> reportedUnenforceable_;
     std::vector<std::string> retired_;
+    std::vector<std::string> pendingRetired_;  // slices apply() failed to remove
     uint64_t nextId_ = 1;
     DaemonStats stats_;
 };

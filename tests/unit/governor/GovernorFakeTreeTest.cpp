@@ -1,0 +1,243 @@
+// Governor on fake cgroup trees in temp dirs: plain directories and files standing
+// in for cgroupfs. The fake kernel does not create control files on mkdir, so the
+// tests create every group the daemon will use beforehand.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "gov/daemon/Governor.hpp"
+
+namespace gov::daemon {
+namespace {
+
+namespace fs = std::filesystem;
+
+const char* kKnobs[] = {"cpuset.cpus", "cpuset.mems", "cpu.weight", "cpu.max",  "memory.min",
+                        "memory.low",  "memory.high", "memory.max", "pids.max", "io.max"};
+
+void writeFile(const fs::path& path, const std::string& text) {
+    fs::create_directories(path.parent_path());
+    std::ofstream(path, std::ios::binary) << text;
+}
+
+std::string readFile(const fs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+class FakeTree : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        base_ = fs::temp_directory_path() /
+                ("gov-fake-" + std::to_string(::getpid()) + "-" +
+                 ::testing::UnitTest::GetInstance()->current_test_info()->name());
+        fs::remove_all(base_);
+        root_ = base_ / "cgroup";
+        writeFile(root_ / "cgroup.controllers", "cpuset cpu io memory pids\n");
+        writeFile(root_ / "cgroup.subtree_control", "");
+        writeFile(root_ / "cgroup.events", "populated 1\nfrozen 0\n");
+        for (const char* cls : {"adhoc", "core", "noncore"})
+            makeGroup(std::string(cls) + ".slice");
+        // One whole disk, one unattached loop device (size 0: not a disk to limit).
+        writeFile(base_ / "sys/block/vda/dev", "254:0\n");
+        writeFile(base_ / "sys/block/vda/size", "2097152\n");
+        writeFile(base_ / "sys/block/loop0/dev", "7:0\n");
+        writeFile(base_ / "sys/block/loop0/size", "0\n");
+        fs::create_directories(base_ / "sys/dev/block/254:0");
+        fs::create_directories(base_ / "dev");
+        config_.cgroupRoot = root_.string();
+        config_.stateDir = (base_ / "state").string();
+        config_.moveSelf = false;
+        config_.sysRoot = (base_ / "sys").string();
+        config_.devRoot = (base_ / "dev").string();
+        config_.emptyGrace = std::chrono::milliseconds(0);
+    }
+    void TearDown() override { fs::remove_all(base_); }
+
+    // A group as the kernel would make it, with every controller's files.
+    void makeGroup(const std::string& group, bool populated = false) {
+        fs::path g = root_ / group;
+        fs::create_directories(g);
+        for (const char* k : kKnobs)
+            writeFile(g / k, "");
+        writeFile(g / "cgroup.subtree_control", "");
+        writeFile(g / "cgroup.controllers", "cpuset cpu io memory pids\n");
+        writeFile(g / "cgroup.events",
+                  std::string("populated ") + (populated ? "1" : "0") + "\nfrozen 0\n");
+    }
+    void makeEndedWorkload(const std::string& group, uint64_t cpuUsec) {
+        makeGroup(group);
+        writeFile(root_ / group / "cpu.stat",
+                  "usage_usec " + std::to_string(cpuUsec) + "\nuser_usec 1\nsystem_usec 2\n");
+        writeFile(root_ / group / "memory.current", "0\n");
+        writeFile(root_ / group / "memory.peak", "8192\n");
+    }
+    std::string policyFile(const std::string& text) {
+        fs::path p = base_ / ("policy-" + std::to_string(policyCounter_++) + ".toml");
+        writeFile(p, text);
+        return p.string();
+    }
+    std::string knob(const std::string& group, const std::string& file) {
+        return readFile(root_ / group / file);
+    }
+
+    fs::path base_;
+    fs::path root_;
+    GovernorConfig config_;
+    int policyCounter_ = 0;
+};
+
+TEST_F(FakeTree, DefaultPolicyWritesTheExactFleetSplitValues) {
+    auto g = Governor::start(config_);
+    ASSERT_TRUE(g.ok()) << g.error().message();
+    EXPECT_EQ(knob("noncore.slice", "memory.max"), "1073741824");
+    EXPECT_EQ(knob("noncore.slice", "io.max"), "254:0 rbps=max wbps=1000000 riops=max wiops=max");
+    EXPECT_EQ(knob("adhoc.slice", "memory.max"), "2147483648");
+    EXPECT_EQ(knob("adhoc.slice", "pids.max"), "1000");
+    EXPECT_EQ(knob("core.slice", "memory.max"), "max");
+    EXPECT_EQ(knob("core.slice", "pids.max"), "max");
+    EXPECT_EQ(knob("core.slice", "io.max"), "");
+    EXPECT_EQ((*g)->policy(), policies::defaultPolicy());
+    EXPECT_TRUE((*g)->unenforceable().empty());
+}
+
+TEST_F(FakeTree, AdoptsTheWorkloadGroupsAlreadyThere) {
+    makeGroup("adhoc.slice/tcpdump-1.scope", /*populated=*/true);
+    makeGroup("core.slice/web.scope", /*populated=*/true);
+    makeGroup("core.slice/not-a-workload");  // neither .scope nor ours: left alone
+    auto g = Governor::start(config_);
+    ASSERT_TRUE(g.ok()) << g.error().message();
+    const auto& w = (*g)->workloads();
+    ASSERT_EQ(w.size(), 2u);
+    EXPECT_EQ(w.at("adhoc.slice/tcpdump-1.scope").className, "adhoc");
+    EXPECT_TRUE(w.at("adhoc.slice/tcpdump-1.scope").seenPopulated);
+    EXPECT_EQ(w.at("core.slice/web.scope").className, "core");
+    EXPECT_TRUE(fs::exists(root_ / "core.slice/not-a-workload"));
+}
+
+TEST_F(FakeTree, EndedWorkloadIsFoldedExactlyOnceAcrossRestarts) {
+    makeEndedWorkload("adhoc.slice/job.scope", 5000);
+    {
+        auto g = Governor::start(config_);
+        ASSERT_TRUE(g.ok()) << g.error().message();
+        const auto& t = (*g)->state().classes.at("adhoc");
+        EXPECT_EQ(t.workloadsEnded, 1u);
+        EXPECT_EQ(t.cpuUsageUsec, 5000u);
+        EXPECT_EQ(t.memoryPeakBytes, 8192u);
+        // The fake group cannot be removed (it holds regular files): it stays
+        // pending, as after a crash between the save and the rmdir.
+        ASSERT_EQ((*g)->state().pendingRemoval.size(), 1u);
+        EXPECT_EQ((*g)->state().pendingRemoval[0].group, "adhoc.slice/job.scope");
+    }
+    auto again = Governor::start(config_);
+    ASSERT_TRUE(again.ok()) << again.error().message();
+    EXPECT_EQ((*again)->state().classes.at("adhoc").workloadsEnded, 1u);
+    EXPECT_EQ((*again)->state().classes.at("adhoc").cpuUsageUsec, 5000u);
+    auto persisted = StateStore(config_.stateDir).load();
+    ASSERT_TRUE(persisted.ok());
+    EXPECT_EQ(persisted->state.classes.at("adhoc").workloadsEnded, 1u);
+}
+
+TEST_F(FakeTree, ANewGroupWithAFoldedGroupsNameIsStillCounted) {
+    makeEndedWorkload("adhoc.slice/job.scope", 5000);
+    { ASSERT_TRUE(Governor::start(config_).ok()); }
+    // Same name, new group (a new cgroup id): counted again. Made before the old one
+    // goes so that the fake filesystem cannot reuse the inode number.
+    makeEndedWorkload("adhoc.slice/job.next", 700);
+    fs::remove_all(root_ / "adhoc.slice/job.scope");
+    fs::rename(root_ / "adhoc.slice/job.next", root_ / "adhoc.slice/job.scope");
+    auto g = Governor::start(config_);
+    ASSERT_TRUE(g.ok());
+    EXPECT_EQ((*g)->state().classes.at("adhoc").workloadsEnded, 2u);
+    EXPECT_EQ((*g)->state().classes.at("adhoc").cpuUsageUsec, 5700u);
+}
+
+TEST_F(FakeTree, EmptyGroupNeverSeenPopulatedWaitsForTheGracePeriod) {
+    config_.emptyGrace = std::chrono::hours(1);
+    makeEndedWorkload("adhoc.slice/being-placed.scope", 1);
+    auto g = Governor::start(config_);
+    ASSERT_TRUE(g.ok());
+    EXPECT_EQ((*g)->state().classes.count("adhoc"), 0u);
+    EXPECT_EQ((*g)->workloads().count("adhoc.slice/being-placed.scope"), 1u);
+}
+
+TEST_F(FakeTree, InvalidReloadKeepsThePreviousPolicy) {
+    config_.policyFiles = {policyFile("[classes.adhoc]\nmemory.max = \"2GiB\"\n")};
+    auto g = Governor::start(config_);
+    ASSERT_TRUE(g.ok()) << g.error().message();
+    const auto before = (*g)->policy();
+    writeFile(config_.policyFiles[0], "[classes.adhoc]\nmemory.mx = \"1GiB\"\n");
+    auto outcome = (*g)->reload();
+    EXPECT_FALSE(outcome.applied);
+    ASSERT_FALSE(outcome.messages.empty());
+    EXPECT_NE(outcome.messages[0].find("memory.max"), std::string::npos) << outcome.messages[0];
+    EXPECT_EQ((*g)->policy(), before);
+    EXPECT_EQ(knob("adhoc.slice", "memory.max"), "2147483648");
+    EXPECT_EQ((*g)->stats().reloadsInvalid, 1u);
+
+    writeFile(config_.policyFiles[0], "[classes.adhoc]\nmemory.max = \"1GiB\"\n");
+    outcome = (*g)->reload();
+    EXPECT_TRUE(outcome.applied);
+    EXPECT_EQ(knob("adhoc.slice", "memory.max"), "1073741824");
+    EXPECT_EQ((*g)->stats().reloadsApplied, 1u);
+}
+
+TEST_F(FakeTree, ReloadThatFailsHalfwayIsRolledBack) {
+    config_.policyFiles = {
+        policyFile("[classes.adhoc]\nmemory.max = \"2GiB\"\n"
+                   "[classes.noncore]\n")};
+    auto g = Governor::start(config_);
+    ASSERT_TRUE(g.ok()) << g.error().message();
+    // A control file that reads but refuses writes: the kernel's EINVAL stand-in.
+    fs::remove(root_ / "noncore.slice/pids.max");
+    fs::create_symlink("/proc/version", root_ / "noncore.slice/pids.max");
+    writeFile(config_.policyFiles[0],
+              "[classes.adhoc]\nmemory.max = \"1GiB\"\n[classes.noncore]\npids.max = 5\n");
+    auto outcome = (*g)->reload();
+    EXPECT_FALSE(outcome.applied);
+    ASSERT_FALSE(outcome.messages.empty());
+    EXPECT_NE(outcome.messages[0].find("pids.max"), std::string::npos) << outcome.messages[0];
+    // adhoc's memory.max had been written before the failure: it is back.
+    EXPECT_EQ(knob("adhoc.slice", "memory.max"), "2147483648");
+    EXPECT_EQ((*g)->policy().find("adhoc")->limits.memoryMax->value, 2147483648u);
+    EXPECT_EQ((*g)->stats().reloadsFailed, 1u);
+}
+
+TEST_F(FakeTree, InvalidPolicyAtStartIsAnErrorWithEveryDiagnostic) {
+    config_.policyFiles = {policyFile("[classes.adhoc]\nmemory.mx = \"1GiB\"\npids.max = -1\n")};
+    auto g = Governor::start(config_);
+    ASSERT_FALSE(g.ok());
+    EXPECT_NE(g.error().message().find("memory.mx"), std::string::npos) << g.error().message();
+    EXPECT_NE(g.error().message().find("pids.max"), std::string::npos) << g.error().message();
+}
+
+TEST_F(FakeTree, TargetsAreClassesOrKnownWorkloadGroups) {
+    auto g = Governor::start(config_);
+    ASSERT_TRUE(g.ok());
+    for (const std::string bad : {"", "governord", "../etc", "/abs", "nosuchclass"}) {
+        auto r = (*g)->freeze(bad);
+        ASSERT_FALSE(r.ok()) << bad;
+        EXPECT_NE(r.error().message().find("'" + bad + "'"), std::string::npos)
+            << r.error().message();
+    }
+    auto unknown = (*g)->createWorkloadGroup("nosuchclass", "x");
+    ASSERT_FALSE(unknown.ok());
+    EXPECT_NE(unknown.error().message().find("nosuchclass"), std::string::npos);
+}
+
+TEST_F(FakeTree, UnenforceableLimitsAreListedWhenControllersAreMissing) {
+    writeFile(root_ / "cgroup.controllers", "cpu\n");
+    auto g = Governor::start(config_);
+    ASSERT_TRUE(g.ok()) << g.error().message();
+    EXPECT_EQ((*g)->unenforceable().size(), 4u);
+    EXPECT_EQ(knob("adhoc.slice", "memory.max"), "");  // nothing written
+    EXPECT_NE((*g)->statusLine().find("4 limits not enforceable"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace gov::daemon

@@ -1,0 +1,257 @@
+#include <gtest/gtest.h>
+
+#include "gov/daemon/Plan.hpp"
+#include "gov/policies/Compile.hpp"
+
+namespace gov::daemon {
+namespace {
+
+const std::set<std::string> kAll = {"cpuset", "cpu", "io", "memory", "pids"};
+
+policies::DeviceTable twoDisks() {
+    policies::DeviceTable d;
+    d.wholeDisks = {"8:0", "259:0"};
+    d.resolved = {{"/dev/nvme0n1", "259:0"}, {"8:0", "8:0"}};
+    return d;
+}
+
+policies::Policy compile(const std::string& text) {
+    auto r = policies::compileText(text, "test.toml");
+    EXPECT_TRUE(r.ok()) << (r.diagnostics.empty() ? "" : r.diagnostics[0].format());
+    return r.policy.value_or(policies::Policy{});
+}
+
+// Applies a plan to an observed tree the way the kernel would, so a second plan()
+// can be checked to be empty.
+void simulate(ObservedTree& tree, const Plan& plan) {
+    for (const auto& a : plan.actions) {
+        std::string slice = a.group.substr(0, a.group.find('/'));
+        std::string cls = classOfSlice(slice);
+        ObservedGroup* g = nullptr;
+        if (a.group.empty()) {
+            if (a.kind == ActionKind::EnableControllers) {
+                tree.rootSubtree.insert(a.controllers.begin(), a.controllers.end());
+            }
+            continue;
+        }
+        if (a.kind == ActionKind::MakeGroup) {
+            tree.slices[cls];
+            continue;
+        }
+        if (a.kind == ActionKind::RemoveGroup) {
+            tree.slices.erase(cls);
+            continue;
+        }
+        auto& s = tree.slices[cls];
+        g = a.group == slice ? &s.group : &s.scopes[a.group.substr(slice.size() + 1)];
+        if (a.kind == ActionKind::EnableControllers) {
+            g->subtreeControl.insert(a.controllers.begin(), a.controllers.end());
+        } else if (a.file == "io.max") {
+            // io.max holds one line per device; a write replaces that device's line.
+            std::string dev = a.value.substr(0, a.value.find(' '));
+            std::string out;
+            std::string& cur = g->knobs["io.max"];
+            size_t pos = 0;
+            while (pos < cur.size()) {
+                size_t nl = cur.find('\n', pos);
+                std::string line = cur.substr(pos, nl - pos);
+                if (line.substr(0, line.find(' ')) != dev)
+                    out += line + "\n";
+                pos = nl + 1;
+            }
+            if (a.value != policies::ioResetLine(dev))
+                out += a.value + "\n";
+            cur = out;
+        } else {
+            g->knobs[a.file] = a.value + "\n";
+        }
+    }
+}
+
+std::vector<std::string> described(const Plan& p) {
+    std::vector<std::string> out;
+    for (const auto& a : p.actions)
+        out.push_back(describe(a));
+    return out;
+}
+
+TEST(Plan, DefaultPolicyOnEmptyTreeWritesExactlyTheFleetSplit) {
+    ObservedTree tree;
+    tree.available = kAll;
+    auto p = plan(policies::defaultPolicy(), twoDisks(), tree);
+    ASSERT_TRUE(p.ok()) << p.error().message();
+    auto got = described(*p);
+    ASSERT_GE(got.size(), 2u);
+    // The root's controllers come first, before any slice exists.
+    EXPECT_EQ(got[0], "write <root>/cgroup.subtree_control: +cpuset +cpu +io +memory +pids");
+    EXPECT_EQ(got[1], "mkdir adhoc.slice");
+
+    auto valueOf = [&](const std::string& group, const std::string& file) {
+        std::vector<std::string> values;
+        for (const auto& a : p->actions) {
+            if (a.kind == ActionKind::Write && a.group == group && a.file == file) {
+                values.push_back(a.value);
+            }
+        }
+        return values;
+    };
+    EXPECT_EQ(valueOf("adhoc.slice", "memory.max"), std::vector<std::string>{"2147483648"});
+    EXPECT_EQ(valueOf("adhoc.slice", "pids.max"), std::vector<std::string>{"1000"});
+    EXPECT_EQ(valueOf("noncore.slice", "memory.max"), std::vector<std::string>{"1073741824"});
+    EXPECT_EQ(valueOf("noncore.slice", "io.max"),
+              (std::vector<std::string>{"8:0 rbps=max wbps=1000000 riops=max wiops=max",
+                                        "259:0 rbps=max wbps=1000000 riops=max wiops=max"}));
+    EXPECT_EQ(valueOf("core.slice", "memory.max"), std::vector<std::string>{"max"});
+    EXPECT_EQ(valueOf("core.slice", "pids.max"), std::vector<std::string>{"max"});
+    EXPECT_TRUE(valueOf("core.slice", "io.max").empty());
+    EXPECT_TRUE(p->unenforceable.empty());
+}
+
+TEST(Plan, EachSliceEnablesControllersForItsWorkloadsAfterItsOwnLimits) {
+    ObservedTree tree;
+    tree.available = kAll;
+    auto p = plan(policies::defaultPolicy(), twoDisks(), tree);
+    ASSERT_TRUE(p.ok());
+    for (const std::string slice : {"adhoc.slice", "core.slice", "noncore.slice"}) {
+        size_t mk = SIZE_MAX, lastWrite = 0, enable = SIZE_MAX;
+        for (size_t i = 0; i < p->actions.size(); ++i) {
+            const auto& a = p->actions[i];
+            if (a.group != slice)
+                continue;
+            if (a.kind == ActionKind::MakeGroup)
+                mk = i;
+            if (a.kind == ActionKind::Write)
+                lastWrite = i;
+            if (a.kind == ActionKind::EnableControllers) {
+                enable = i;
+                EXPECT_EQ(a.value, "+cpuset +cpu +io +memory +pids");
+            }
+        }
+        EXPECT_LT(mk, lastWrite) << slice;
+        EXPECT_LT(lastWrite, enable) << slice;
+        EXPECT_NE(enable, SIZE_MAX) << slice;
+    }
+}
+
+TEST(Plan, IsIdempotentOnceApplied) {
+    ObservedTree tree;
+    tree.available = kAll;
+    auto first = plan(policies::defaultPolicy(), twoDisks(), tree);
+    ASSERT_TRUE(first.ok());
+    simulate(tree, *first);
+    auto second = plan(policies::defaultPolicy(), twoDisks(), tree);
+    ASSERT_TRUE(second.ok());
+    EXPECT_EQ(described(*second), std::vector<std::string>{});
+}
+
+TEST(Plan, ChangedLimitIsOneWriteWithItsOldValue) {
+    ObservedTree tree;
+    tree.available = kAll;
+    auto first = plan(policies::defaultPolicy(), twoDisks(), tree);
+    ASSERT_TRUE(first.ok());
+    simulate(tree, *first);
+    auto changed = compile(R"(
+[classes.core]
+[classes.noncore]
+memory.max = "512MiB"
+io.write_bps = "1MB/s"
+[classes.adhoc]
+memory.max = "2GiB"
+pids.max = 1000
+)");
+    auto p = plan(changed, twoDisks(), tree);
+    ASSERT_TRUE(p.ok());
+    EXPECT_EQ(described(*p),
+              std::vector<std::string>{"write noncore.slice/memory.max: 1073741824 -> 536870912"});
+}
+
+TEST(Plan, RemovedLimitsAreLiftedAndUnnamedDevicesReset) {
+    ObservedTree tree;
+    tree.available = kAll;
+    auto withDevice = compile(R"(
+[classes.batch]
+pids.max = 50
+io.device."/dev/nvme0n1".read_iops = 100
+)");
+    auto first = plan(withDevice, twoDisks(), tree);
+    ASSERT_TRUE(first.ok()) << first.error().message();
+    simulate(tree, *first);
+    auto without = compile("[classes.batch]\n");
+    auto p = plan(without, twoDisks(), tree);
+    ASSERT_TRUE(p.ok());
+    EXPECT_EQ(described(*p),
+              (std::vector<std::string>{
+                  "write batch.slice/pids.max: 50 -> max",
+                  "write batch.slice/io.max: 259:0 rbps=max wbps=max riops=100 wiops=max -> "
+                  "259:0 rbps=max wbps=max riops=max wiops=max"}));
+}
+
+TEST(Plan, MissingControllersWriteNothingAndReportEachLimit) {
+    ObservedTree tree;  // the hybrid development host: no controllers at all
+    auto p = plan(policies::defaultPolicy(), twoDisks(), tree);
+    ASSERT_TRUE(p.ok());
+    EXPECT_EQ(described(*p), (std::vector<std::string>{"mkdir adhoc.slice", "mkdir core.slice",
+                                                       "mkdir noncore.slice"}));
+    std::vector<std::string> reported;
+    for (const auto& u : p->unenforceable) {
+        reported.push_back(u.className + " " + u.key + " " + u.controller);
+    }
+    EXPECT_EQ(reported,
+              (std::vector<std::string>{"adhoc memory.max memory", "adhoc pids.max pids",
+                                        "noncore memory.max memory", "noncore io.write_bps io"}));
+}
+
+TEST(Plan, RetiredClassIsKeptWhileItHasWorkloadsAndRemovedWhenEmpty) {
+    ObservedTree tree;
+    tree.available = kAll;
+    tree.slices["old"].scopes["job-1.scope"];
+    tree.slices["empty"];
+    auto p = plan(compile("[classes.core]\n"), twoDisks(), tree);
+    ASSERT_TRUE(p.ok());
+    EXPECT_EQ(p->retiredClasses, std::vector<std::string>{"old"});
+    bool removesEmpty = false, removesOld = false;
+    for (const auto& a : p->actions) {
+        if (a.kind == ActionKind::RemoveGroup) {
+            removesEmpty |= a.group == "empty.slice";
+            removesOld |= a.group == "old.slice";
+        }
+    }
+    EXPECT_TRUE(removesEmpty);
+    EXPECT_FALSE(removesOld);
+}
+
+TEST(Plan, WorkloadLimitsGoOnEveryExistingScope) {
+    ObservedTree tree;
+    tree.available = kAll;
+    tree.slices["adhoc"].scopes["a.scope"];
+    tree.slices["adhoc"].scopes["b.scope"].knobs["memory.max"] = "268435456\n";
+    auto p = plan(compile("[classes.adhoc]\nworkload.memory.max = \"256MiB\"\n"), twoDisks(), tree);
+    ASSERT_TRUE(p.ok());
+    std::vector<std::string> scopeWrites;
+    for (const auto& a : p->actions) {
+        if (a.kind == ActionKind::Write && a.file == "memory.max" && a.group != "adhoc.slice") {
+            scopeWrites.push_back(a.group + "=" + a.value);
+        }
+    }
+    EXPECT_EQ(scopeWrites, std::vector<std::string>{"adhoc.slice/a.scope=268435456"});
+}
+
+TEST(Plan, UnknownDeviceIsAnErrorNamingIt) {
+    ObservedTree tree;
+    tree.available = kAll;
+    auto p = plan(compile("[classes.x]\nio.device.\"/dev/sdz\".write_bps = \"1MB/s\"\n"),
+                  twoDisks(), tree);
+    ASSERT_FALSE(p.ok());
+    EXPECT_NE(p.error().message().find("/dev/sdz"), std::string::npos) << p.error().message();
+}
+
+TEST(Plan, SliceNamesRoundTrip) {
+    EXPECT_EQ(sliceGroup("adhoc"), "adhoc.slice");
+    EXPECT_EQ(classOfSlice("adhoc.slice"), "adhoc");
+    EXPECT_EQ(classOfSlice(".slice"), "");
+    EXPECT_EQ(classOfSlice("governord"), "");
+    EXPECT_EQ(classOfSlice("x.scope"), "");
+}
+
+}  // namespace
+}  // namespace gov::daemon
