@@ -1,0 +1,26 @@
+#include "gov/exporter/GovernorInput.hpp"
+
+#include "gov/daemon/Plan.hpp"
+
+namespace gov::exporter {
+
+ScrapeInput inputFrom(const daemon::Governor& governor, std::string version) {
+    ScrapeInput in;
+    in.fs = &governor.fs();
+    for (const auto& c : governor.policy().classes) {
+        in.classes.push_back(c.name);
+    }
+    for (const auto& r : governor.retiredClasses()) {
+        in.classes.push_back(r);
+    }
+    in.workloads = &governor.workloads();
+    in.endedTotals = &governor.state().classes;
+    in.availableControllers = &governor.availableControllers();
+    in.knownControllers = daemon::managedControllers();
+    in.unenforceable = &governor.unenforceable();
+    in.stats = &governor.stats();
+    in.version = std::move(version);
+    return in;
+}
+
+}  // namespace gov::exporter
