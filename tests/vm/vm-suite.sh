@@ -77,8 +77,10 @@ for p in "$src" "$work" "$helpers" "$governord" "$govctl"; do
             die "$p is under a folder the guest hides with tmpfs (/tmp /run /var/tmp /var/log /root): use a build tree elsewhere" ;;
     esac
 done
-[ -z "$governord" ] || [ -x "$governord" ] || die "governord $governord is not an executable"
-[ -z "$govctl" ] || [ -x "$govctl" ] || die "govctl $govctl is not an executable"
+# A target that exists but is not built fails the checks that need it (lib.sh says
+# so in their logs), not the whole suite.
+[ -z "$governord" ] || [ -x "$governord" ] || log "WARNING: governord $governord is not built"
+[ -z "$govctl" ] || [ -x "$govctl" ] || log "WARNING: govctl $govctl is not built"
 
 mkdir -p "$cache"
 

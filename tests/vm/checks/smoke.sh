@@ -35,4 +35,3 @@ out=$(run_in "$CG/smoke/leaf" "$ALLOC" 8) || fail "alloc 8 in $CG/smoke/leaf fai
 expect_eq "alloc output" "$(echo "$out" | tail -n 1)" "allocated 8 MiB"
 peak=$(cat "$CG/smoke/leaf/memory.peak")
 in_range "memory.peak of the leaf after touching 8 MiB (bytes)" "$peak" 8388608 67108864
-echo "PASS"

@@ -35,8 +35,10 @@ expect_eq() {
 
 # expect_file FILE WANT: the first line of FILE is exactly WANT.
 expect_file() {
+    local line=""
     [ -e "$1" ] || fail "$1 does not exist"
-    expect_eq "$1" "$(head -n 1 "$1")" "$2"
+    IFS= read -r line <"$1"
+    expect_eq "$1" "$line" "$2"
 }
 
 # Under TCG every exec of a dynamically linked program costs 60-300 ms (more when the
@@ -205,12 +207,34 @@ print_daemon_log() {
     done
 }
 
-# Every check that starts the daemon ends here: stop it, show its logs.
+# Every check ends here. A daemon still running is stopped with SIGTERM, and a check
+# whose observations passed still fails when governord did not exit with status 0
+# or when a sanitizer reported anything in any of its logs: those are defects of the
+# daemon the check ran. The daemon logs go into the check's log.
 daemon_cleanup() {
-    local rc=$?
-    [ -n "$GOVD_PID" ] && kill -TERM "$GOVD_PID" 2>/dev/null && wait_until 5 daemon_gone
-    [ -n "$GOVD_PID" ] && kill -KILL "$GOVD_PID" 2>/dev/null
+    local rc=$? f
+    trap - EXIT
+    if [ -n "$GOVD_PID" ]; then
+        if [ "$rc" -eq 0 ]; then
+            daemon_stop TERM
+            if [ "$GOVD_RC" -ne 0 ]; then
+                echo "FAIL: governord exited with status $GOVD_RC on SIGTERM at the end of the check"
+                rc=1
+            fi
+        else
+            kill -TERM "$GOVD_PID" 2>/dev/null && wait_until 5 daemon_gone
+            kill -KILL "$GOVD_PID" 2>/dev/null
+        fi
+    fi
     print_daemon_log
+    for f in /run/gov-logs/*.log; do
+        [ -f "$f" ] || continue
+        if grep -qE 'ERROR: (Address|Leak|Undefined)Sanitizer|runtime error:' "$f"; then
+            echo "FAIL: a sanitizer reported an error in governord ($f)"
+            [ "$rc" -eq 0 ] && rc=1
+        fi
+    done
+    [ "$rc" -eq 0 ] && echo "PASS"
     exit "$rc"
 }
 trap daemon_cleanup EXIT
@@ -228,4 +252,142 @@ try:
 except (OSError, ValueError, KeyError, TypeError):
     print("none")
 EOF
+}
+
+# wait_totals FILE CLASS FIELD MIN SECONDS: waits until FIELD of CLASS in the totals
+# file is >= MIN; prints the last value seen ("none" when absent). One python3
+# process polls (each start costs seconds under TCG).
+wait_totals() {
+    python3 - "$@" <<'PY'
+import json, sys, time
+path, cls, field, want, limit = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), float(sys.argv[5])
+end = time.monotonic() + limit
+value = "none"
+while True:
+    try:
+        with open(path) as f:
+            value = json.load(f)["classes"][cls][field]
+    except (OSError, ValueError, KeyError, TypeError):
+        value = "none"
+    if isinstance(value, int) and value >= want:
+        print(value)
+        sys.exit(0)
+    if time.monotonic() > end:
+        print(value)
+        sys.exit(1)
+    time.sleep(0.2)
+PY
+}
+
+# print_totals FILE: the whole totals file, for the log.
+print_totals() {
+    echo "----- $1 -----"
+    cat "$1" 2>/dev/null || echo "(missing)"
+    echo
+}
+
+# ---- the daemon with the test policy --------------------------------------------------
+# Each check gets its own cgroup root and state folder (gov-<check>), so a check that
+# fails leaves nothing the next one trips on (payload.sh also cleans up after each).
+ROOT=$CG/gov-${GOV_CHECK:-check}
+STATE=/run/gov-${GOV_CHECK:-check}/state
+TOTALS=$STATE/totals.json
+
+# start_test_daemon: governord with the test policy under ROOT, scanning for groups
+# created by others every second (the default is 5 s) to keep the checks short.
+start_test_daemon() {
+    daemon_start "$ROOT" "$STATE" --policy "$TEST_POLICY" --rescan-interval 1
+}
+
+# wait_tracked GROUP [adopted|tracking]: waits (15 s at most) for the daemon to log
+# that it tracks GROUP (relative to ROOT, e.g. acct.slice/long.scope).
+wait_tracked() {
+    local how=${2:-}
+    if ! wait_until 15 file_has "$GOVD_LOG" "${how:+$how }workload group $1"; then
+        fail "governord did not log '${how:+$how }workload group $1' within 15 s"
+    fi
+    note "governord logged: ${how:-tracking} workload group $1"
+}
+
+# ---- observations shared by a check and the negative control ------------------------
+
+# observe_memory_limit EVENTS_DIR GROUP MIB: runs the allocator for MIB MiB in GROUP
+# and returns 0 only when it was OOM-killed (SIGKILL) AND oom_kill in
+# EVENTS_DIR/memory.events (hierarchical: GROUP or an ancestor) went up; 1 otherwise.
+# Prints what it saw.
+observe_memory_limit() {
+    local events=$1/memory.events group=$2 mib=$3 before after rc out
+    before=$(stat_field "$events" oom_kill)
+    out=$(run_in "$group" "$ALLOC" "$mib" 2>&1)
+    rc=$?
+    after=$(stat_field "$events" oom_kill)
+    note "alloc $mib MiB in $group: exit status $rc, last output '$(echo "$out" | tail -n 1)'"
+    note "$events oom_kill: $before -> $after"
+    if [ "$rc" -eq 137 ] && [ "$after" -gt "$before" ]; then
+        note "observation: the $mib MiB allocation was OOM-killed (limit enforced)"
+        return 0
+    fi
+    note "observation: the $mib MiB allocation was NOT OOM-killed (no limit enforced)"
+    return 1
+}
+
+# ---- adoption across a daemon restart --------------------------------------------------
+
+# check_restart_adopts SIGNAL: a workload keeps running and governed while governord
+# is stopped with SIGNAL and started again; the new daemon adopts its group and folds
+# its accounting into the class totals when it ends.
+check_restart_adopts() {
+    local sig=$1 group=acct.slice/long.scope ended0 ended usage0 usage
+    start_test_daemon
+    expect_file "$ROOT/acct.slice/cpu.max" "10000 100000"
+    run_in_bg "$ROOT/$group" "$SPINNER" 120
+    local pid=$BG_PID
+    note "workload: spinner pid $pid in $ROOT/$group"
+    wait_tracked "$group"
+    ended0=$(wait_totals "$TOTALS" acct workloads_ended 0 0) || ended0=0
+    [ "$ended0" = none ] && ended0=0
+    usage0=$(wait_totals "$TOTALS" acct cpu_usage_usec 0 0) || usage0=0
+    [ "$usage0" = none ] && usage0=0
+
+    daemon_stop "$sig"
+    if [ "$sig" = TERM ] && [ "$GOVD_RC" -ne 0 ]; then
+        fail "governord exited with status $GOVD_RC on SIGTERM (want 0)"
+    fi
+    kill -0 "$pid" 2>/dev/null || fail "the workload died with the daemon (SIG$sig)"
+    [ -d "$ROOT/$group" ] || fail "$ROOT/$group disappeared with the daemon (SIG$sig)"
+    file_has "$ROOT/$group/cgroup.procs" "$pid" || fail "the workload left $ROOT/$group"
+    note "after SIG$sig: workload $pid still running in $ROOT/$group"
+
+    start_test_daemon
+    wait_tracked "$group" adopted
+    [ -d "$ROOT/$group" ] || fail "$ROOT/$group was removed by the restarted daemon"
+    file_has "$ROOT/$group/cgroup.procs" "$pid" || fail "the workload left $ROOT/$group"
+    expect_file "$ROOT/acct.slice/cpu.max" "10000 100000"
+    expect_file "$ROOT/acct.slice/memory.max" 134217728
+    expect_file "$ROOT/acct.slice/pids.max" 50
+    # Still governed: the running workload is throttled to its class's 10%.
+    local s0 s1 t0 t1
+    s0=$(stat_field "$ROOT/acct.slice/cpu.stat" usage_usec)
+    t0=$(now_us)
+    nap 1.5
+    s1=$(stat_field "$ROOT/acct.slice/cpu.stat" usage_usec)
+    t1=$(now_us)
+    in_range "cpu share of the adopted workload over 1.5 s" "$(calc "($s1 - $s0) / ($t1 - $t0)")" 0.05 0.15
+
+    kill -TERM "$pid"
+    wait "$pid" 2>/dev/null
+    note "workload $pid ended; waiting for its accounting"
+    ended=$(wait_totals "$TOTALS" acct workloads_ended $((ended0 + 1)) 20) || {
+        print_totals "$TOTALS"
+        fail "acct workloads_ended is $ended, want $((ended0 + 1)) (the adopted workload's end was not accounted)"
+    }
+    note "acct workloads_ended: $ended0 -> $ended"
+    usage=$(wait_totals "$TOTALS" acct cpu_usage_usec $((usage0 + 100000)) 1) || {
+        print_totals "$TOTALS"
+        fail "acct cpu_usage_usec is $usage, want at least $usage0 + 100000 (the spinner ran at 10% for seconds)"
+    }
+    note "acct cpu_usage_usec: $usage0 -> $usage"
+    wait_until 10 test ! -d "$ROOT/$group" || fail "$ROOT/$group was not removed after it ended"
+    note "$ROOT/$group removed after its accounting"
+    print_totals "$TOTALS"
 }

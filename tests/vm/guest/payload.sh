@@ -14,8 +14,9 @@ set -u
 results=$1
 # shellcheck source=/dev/null
 . "$results/config.sh"
-export GOV_SRC GOV_VM_DIR GOV_RESULTS GOV_HELPERS GOVERNORD GOVCTL ASAN_OPTIONS UBSAN_OPTIONS
+export GOV_CHECK GOV_SRC GOV_VM_DIR GOV_RESULTS GOV_HELPERS GOVERNORD GOVCTL ASAN_OPTIONS UBSAN_OPTIONS
 
+GOV_CHECK=""
 uptime_s() { cut -d' ' -f1 /proc/uptime; }
 
 # Kill whatever a check left in any group below the root and remove those groups
@@ -48,7 +49,7 @@ for c in $GOV_CHECKS; do
     } >"$results/$c.log"
     # timeout signals its whole process group: the check, the daemons and the
     # workloads it started.
-    timeout -k 5 "$limit" bash -c '. "$GOV_VM_DIR/guest/lib.sh" && . "$1"' "check-$c" "$file" \
+    GOV_CHECK=$c timeout -k 5 "$limit" bash -c '. "$GOV_VM_DIR/guest/lib.sh" && . "$1"' "check-$c" "$file" \
         >>"$results/$c.log" 2>&1 </dev/null
     rc=$?
     case $rc in

@@ -1,0 +1,21 @@
+# shellcheck shell=bash
+# memory_oom: over the class memory.max a workload is OOM-killed and counted; under it, it completes
+# timeout: 120
+start_test_daemon
+expect_file "$ROOT/mem.slice/memory.max" 67108864
+
+observe_memory_limit "$ROOT/mem.slice" "$ROOT/mem.slice/over.scope" 256 ||
+    fail "a 256 MiB allocation in class mem (memory.max 64 MiB) was not OOM-killed"
+peak=$(<"$ROOT/mem.slice/memory.peak")
+in_range "mem.slice memory.peak (bytes)" "$peak" 60000000 67108864
+
+out=$(run_in "$ROOT/mem.slice/under.scope" "$ALLOC" 16 2>&1) ||
+    fail "a 16 MiB allocation in class mem failed with status $?: $out"
+expect_eq "under-limit allocator's last line" "$(echo "$out" | tail -n 1)" "allocated 16 MiB"
+
+# The OOM kill lands in the class totals too, once the daemon has folded the group.
+oom=$(wait_totals "$TOTALS" mem oom_kill 1 20) || {
+    print_totals "$TOTALS"
+    fail "class mem totals oom_kill is $oom after an OOM kill, want >= 1"
+}
+note "class mem totals: oom_kill = $oom"
