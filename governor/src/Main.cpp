@@ -4,12 +4,18 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <csignal>
 #include <cstdlib>
+#include <memory>
 
 #include "gov/daemon/Daemon.hpp"
 #include "gov/daemon/Governor.hpp"
 #include "gov/daemon/Options.hpp"
 #include "gov/daemon/TreeLog.hpp"
+#include "gov/exporter/Collector.hpp"
+#include "gov/exporter/GovernorInput.hpp"
+#include "gov/exporter/MetricsServer.hpp"
 
 int main(int argc, char** argv) {
     using namespace gov::daemon;
@@ -54,6 +60,25 @@ int main(int argc, char** argv) {
     boost::asio::io_context io;
     Daemon daemon(io, **governor, options->rescanInterval);
     daemon.start();
+
+    // The metrics endpoint runs on the same io_context: scrapes read daemon state
+    // on the one thread that owns it. It is stopped on the signals that stop the
+    // daemon, so that io.run() returns.
+    gov::exporter::Collector collector;
+    std::unique_ptr<gov::exporter::MetricsServer> metrics;
+    boost::asio::signal_set metricsStop(io, SIGTERM, SIGINT);
+    if (!options->metricsListen.empty()) {
+        auto server = gov::exporter::MetricsServer::start(io, options->metricsListen, [&] {
+            return collector.scrape(gov::exporter::inputFrom(**governor, GOV_VERSION));
+        });
+        if (!server) {
+            spdlog::critical("cannot serve metrics: {}", server.error().message());
+            return 1;
+        }
+        metrics = std::move(*server);
+        metricsStop.async_wait([&](const boost::system::error_code&, int) { metrics->stop(); });
+        spdlog::info("metrics on http://{}/metrics", options->metricsListen);
+    }
     spdlog::info("governord ready: {}", (*governor)->statusLine());
     io.run();
     spdlog::info("governord stopped");
