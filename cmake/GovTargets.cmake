@@ -22,17 +22,25 @@ function(gov_library name)
     gov_target_defaults(gov_${name})
 endfunction()
 
-# gov_test(<name> SOURCES ... DEPS ... [LABELS ...]): a GoogleTest binary whose
-# tests are discovered into ctest.
+# gov_test(<name> SOURCES ... DEPS ... [LIVE] [TIMEOUT s]): a GoogleTest binary whose
+# tests are discovered into ctest, labelled "unit"; with LIVE labelled "live" and
+# holding the "cgroup-live" resource lock, so that no two live tests ever touch the
+# host's cgroup hierarchy at the same time.
 function(gov_test name)
-    cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;LABELS" ${ARGN})
+    cmake_parse_arguments(ARG "LIVE" "TIMEOUT" "SOURCES;DEPS" ${ARGN})
     add_executable(${name} ${ARG_SOURCES})
     target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gtest_main GTest::gmock)
     target_compile_definitions(${name} PRIVATE
         GOV_SOURCE_DIR="${PROJECT_SOURCE_DIR}" GOV_BINARY_DIR="${PROJECT_BINARY_DIR}")
     gov_target_defaults(${name})
-    if(NOT ARG_LABELS)
-        set(ARG_LABELS unit)
+    if(NOT ARG_TIMEOUT)
+        set(ARG_TIMEOUT 120)
     endif()
-    gtest_discover_tests(${name} PROPERTIES LABELS "${ARG_LABELS}" DISCOVERY_TIMEOUT 60)
+    if(ARG_LIVE)
+        set(props LABELS live RESOURCE_LOCK cgroup-live)
+    else()
+        set(props LABELS unit)
+    endif()
+    gtest_discover_tests(${name} PROPERTIES ${props} TIMEOUT ${ARG_TIMEOUT}
+                         DISCOVERY_TIMEOUT 60)
 endfunction()
