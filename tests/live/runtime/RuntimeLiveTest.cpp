@@ -89,17 +89,19 @@ class RuntimeLive : public ::testing::Test {
         auto top = CgroupFs::open(mountPath_);
         ASSERT_TRUE(top.ok()) << top.error().message();
         ASSERT_TRUE(top->makeGroup(name_).ok());
+        created_ = true;
         auto fs = CgroupFs::open(mountPath_ + "/" + name_);
         ASSERT_TRUE(fs.ok()) << fs.error().message();
         fs_.emplace(std::move(*fs));
-        created_ = true;
     }
 
     void TearDown() override {
         if (!created_) {
             return;
         }
-        cleanup("");
+        if (fs_) {
+            cleanup("");
+        }
         while (::waitpid(-1, nullptr, WNOHANG) > 0) {
         }
         auto top = CgroupFs::open(mountPath_);
