@@ -329,6 +329,19 @@ TEST_F(RuntimeLive, PidAndMountNamespacesGiveAFreshProcWherePidIsOne) {
     EXPECT_EQ(slurp("/proc/self/comm"), "runtime_live_te\n");
 }
 
+TEST_F(RuntimeLive, PidNamespaceInitGetsOnlyHandledSignalsButSigkillWorks) {
+    // Documented limit of Clone3Spawner: the workload is pid 1 of its namespace.
+    auto p = spawnInto("init.scope", {"sleep", "30"}, {Namespace::Pid, Namespace::Mount});
+    ASSERT_GT(p.pid, 0);
+    ASSERT_TRUE(sendSignal(p, SIGTERM).ok());
+    std::this_thread::sleep_for(200ms);
+    siginfo_t info{};
+    ASSERT_EQ(::waitid(P_PID, static_cast<id_t>(p.pid), &info, WEXITED | WNOHANG | WNOWAIT), 0);
+    EXPECT_EQ(info.si_pid, 0) << "SIGTERM reached an init without a handler";
+    ASSERT_TRUE(sendSignal(p, SIGKILL).ok());
+    EXPECT_EQ(waitExit(p).valueOr(-1), 128 + SIGKILL);
+}
+
 TEST_F(RuntimeLive, NetNamespaceHasOnlyLoopbackAndItIsUp) {
     if (::access("/usr/sbin/ip", X_OK) != 0 && ::access("/sbin/ip", X_OK) != 0) {
         GTEST_SKIP() << "iproute2 'ip' not installed";

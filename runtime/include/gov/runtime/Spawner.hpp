@@ -71,6 +71,10 @@ class ProcessSpawner {
 // before letting it continue (so it never runs a single instruction of the
 // workload elsewhere, but pays the migration cost), and the pidfd comes from
 // pidfd_open when available.
+// Limit: with a pid namespace the workload is that namespace's init (pid 1), and
+// the kernel delivers to an init only the signals it has a handler for (plus
+// SIGKILL/SIGSTOP from outside): a forwarded SIGINT/SIGTERM reaches tcpdump (it
+// handles them) but not `sleep`. Stop such groups with cgroup.kill or SIGKILL.
 // Limit: a child killed between clone and exec (e.g. SIGKILLed at birth in a group
 // that was killed, see kernel-facts) looks to spawn() like a successful exec; its
 // exit status (137) then tells.
