@@ -1,6 +1,7 @@
 #include "gov/runtime/Discovery.hpp"
 
 #include <fcntl.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include <string>
@@ -159,6 +160,24 @@ Result<CgroupMount> discoverCgroup2(const std::string& procRoot, const std::stri
     }
     mount->controllers = parseControllerList(*controllers);
     return mount;
+}
+
+Result<void> requireCgroup2(const std::string& path) {
+    constexpr unsigned long kCgroup2Magic = 0x63677270;  // CGROUP2_SUPER_MAGIC
+    constexpr unsigned long kCgroup1Magic = 0x27e0eb;    // CGROUP_SUPER_MAGIC
+    struct statfs sfs {};
+    if (::statfs(path.c_str(), &sfs) != 0) {
+        return Error::fromErrno("cgroup root " + path);
+    }
+    const auto magic = static_cast<unsigned long>(sfs.f_type);
+    if (magic == kCgroup2Magic) {
+        return success();
+    }
+    return Error::withReason("cgroup root " + path,
+                             std::string("not on a cgroup2 filesystem (") +
+                                 (magic == kCgroup1Magic ? "cgroup v1" : "another filesystem") +
+                                 "), refusing to use it",
+                             std::errc::wrong_protocol_type);
 }
 
 std::set<std::string> parseControllerList(std::string_view text) {

@@ -176,6 +176,23 @@ class RuntimeLive : public ::testing::Test {
     Clone3Spawner spawner_;
 };
 
+TEST_F(RuntimeLive, RequireCgroup2AcceptsTheV2MountAndRefusesV1) {
+    EXPECT_TRUE(requireCgroup2(mountPath_).ok());
+    EXPECT_TRUE(requireCgroup2(fs_->rootPath()).ok());
+    // Read-only check (statfs) of the v1 memory hierarchy, when this host has one.
+    auto mounts = parseMountInfo(slurp("/proc/self/mountinfo"));
+    for (const auto& m : mounts) {
+        if (!m.v2) {
+            auto r = requireCgroup2(m.path);
+            ASSERT_FALSE(r.ok()) << m.path;
+            EXPECT_EQ(r.error().message(), "cgroup root " + m.path +
+                                               ": not on a cgroup2 filesystem (cgroup v1), "
+                                               "refusing to use it");
+            return;
+        }
+    }
+}
+
 TEST_F(RuntimeLive, SpawnedProcessStartsInItsGroup) {
     auto p = spawnInto("a.scope", {"sleep", "30"});
     ASSERT_GT(p.pid, 0);

@@ -93,6 +93,18 @@ TEST(DiscoverCgroup2, RealHostHasAV2Mount) {
     EXPECT_FALSE(m->path.empty());
 }
 
+TEST(RequireCgroup2, PlainDirectoryIsRefused) {
+    TempDir dir;
+    auto r = requireCgroup2(dir.path());
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().message(), "cgroup root " + dir.path() +
+                                       ": not on a cgroup2 filesystem (another filesystem), "
+                                       "refusing to use it");
+    auto missing = requireCgroup2("/nonexistent-gov");
+    ASSERT_FALSE(missing.ok());
+    EXPECT_EQ(missing.error().message(), "cgroup root /nonexistent-gov: No such file or directory");
+}
+
 TEST(ParseProcCgroup, FindsTheV2Line) {
     auto hybrid = parseProcCgroup(fixture("proc-cgroup-hybrid"));
     ASSERT_TRUE(hybrid.ok()) << hybrid.error().message();

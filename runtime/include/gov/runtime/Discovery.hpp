@@ -45,6 +45,13 @@ Result<CgroupMount> chooseCgroup2(const std::vector<CgroupMountPoint>& mounts);
 Result<CgroupMount> discoverCgroup2(const std::string& procRoot = "/proc",
                                     const std::string& fsPrefix = "");
 
+// Whether `path` is on a cgroup2 filesystem (statfs magic). The daemon checks its
+// root with this before writing anything, so a misconfigured root under a cgroup v1
+// hierarchy (owned by someone else on hybrid hosts) is refused, never written.
+// Error: "cgroup root /x: not on a cgroup2 filesystem (cgroup v1), refusing to use
+// it" (or "another filesystem"), or the statfs errno.
+Result<void> requireCgroup2(const std::string& path);
+
 // Pure. Parses a space-separated controller list ("cpu io memory\n").
 std::set<std::string> parseControllerList(std::string_view text);
 
