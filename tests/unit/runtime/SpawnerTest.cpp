@@ -224,7 +224,7 @@ TEST(Clone3Spawner, SignalMaskAndIgnoredSignalsAreReset) {
 }
 
 TEST(Clone3Spawner, NewSessionMakesTheChildASessionLeader) {
-    SpawnRequest r = command({"sh", "-c", "ps -o sid= -p $$; echo $$"});
+    SpawnRequest r = command({"sh", "-c", "cut -d' ' -f6 /proc/$$/stat; echo $$"});
     r.newSession = true;
     auto [code, out] = runCaptured(r);
     ASSERT_EQ(code, 0);
