@@ -4,9 +4,9 @@
 // has only cpu.stat usage/user/system, cgroup.events, cgroup.stat and the pressure
 // files). A file that exists but is malformed is an error naming file and group.
 //
-// Cost: one open+read+close per file (about 12 files with every controller), no
-// iostreams, a stack buffer per read: this runs at every Prometheus scrape for
-// every group.
+// Cost: one open+read+close per file (up to 17 files with every controller; a missing file costs
+// one failed openat), no iostreams, a stack buffer per read: this runs at every Prometheus scrape
+// for every group.
 #pragma once
 
 #include <cstdint>

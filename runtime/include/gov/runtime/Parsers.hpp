@@ -32,7 +32,7 @@ using policies::CpuMax;
 using policies::MaxOr;
 
 // "key value" lines: cpu.stat, memory.stat, memory.events, pids.events,
-// cgroup.events, cgroup.stat, io.pressure-free flat files. Values are unsigned
+// cgroup.events, cgroup.stat and any other flat keyed file. Values are unsigned
 // 64-bit integers; a repeated key keeps the last value.
 using FlatKeyed = std::map<std::string, uint64_t, std::less<>>;
 Result<FlatKeyed> parseFlatKeyed(std::string_view text);
