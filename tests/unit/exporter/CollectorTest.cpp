@@ -1,0 +1,169 @@
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "FixtureDaemon.hpp"
+#include "gov/exporter/Collector.hpp"
+
+namespace gov::exporter {
+namespace {
+
+using test::fixtureFile;
+using test::fixtureTree;
+using test::loadFixtureDaemon;
+
+std::string readFile(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+bool hasLine(const std::string& text, const std::string& prefix) {
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) {
+        if (line.rfind(prefix, 0) == 0)
+            return true;
+    }
+    return false;
+}
+
+std::unique_ptr<test::FixtureDaemon> fixture() {
+    auto d = loadFixtureDaemon(fixtureTree());
+    if (!d) {
+        ADD_FAILURE() << d.error().message();
+        return nullptr;
+    }
+    return std::move(*d);
+}
+
+// The whole exposition of the fixture tree against the checked-in expected text.
+// GOV_UPDATE_GOLDEN=1 rewrites the expected file (review the diff before committing).
+TEST(Collector, ExpositionOfFixtureTreeMatchesGoldenFile) {
+    auto d = fixture();
+    ASSERT_TRUE(d);
+    Collector collector;
+    std::string text = collector.scrape(d->input());
+    std::string goldenPath = fixtureFile("expected.prom");
+    if (std::getenv("GOV_UPDATE_GOLDEN") != nullptr) {
+        std::ofstream(goldenPath, std::ios::binary | std::ios::trunc) << text;
+    }
+    ASSERT_TRUE(std::filesystem::exists(goldenPath)) << goldenPath;
+    EXPECT_EQ(text, readFile(goldenPath));
+}
+
+TEST(Collector, MissingControllerFilesProduceNoSeries) {
+    auto d = fixture();
+    ASSERT_TRUE(d);
+    std::string text = Collector().scrape(d->input());
+    // core.slice is a hybrid-host group: cpu.stat usage, pressure, events only.
+    EXPECT_TRUE(hasLine(text, "governor_class_cpu_usage_seconds_total{class=\"core\"}"));
+    EXPECT_FALSE(hasLine(text, "governor_class_memory_current_bytes{class=\"core\"}"));
+    EXPECT_FALSE(hasLine(text, "governor_class_tasks_current{class=\"core\"}"));
+    EXPECT_FALSE(hasLine(text, "governor_class_cpu_throttled_periods_total{class=\"core\"}"));
+    EXPECT_FALSE(hasLine(text, "governor_class_io_read_bytes_total{class=\"core\""));
+}
+
+TEST(Collector, UnlimitedMaxHasNoLimitSeries) {
+    auto d = fixture();
+    ASSERT_TRUE(d);
+    std::string text = Collector().scrape(d->input());
+    EXPECT_TRUE(hasLine(text, "governor_class_memory_max_bytes{class=\"adhoc\"} 2147483648"));
+    EXPECT_TRUE(hasLine(text, "governor_class_memory_max_bytes{class=\"noncore\"} 1073741824"));
+    // exec-1.scope has memory.max "max" and pids.max "max".
+    EXPECT_FALSE(hasLine(
+        text,
+        "governor_group_memory_max_bytes{class=\"adhoc\",group=\"adhoc.slice/exec-1.scope\"}"));
+    EXPECT_FALSE(hasLine(
+        text, "governor_group_tasks_max{class=\"adhoc\",group=\"adhoc.slice/exec-1.scope\"}"));
+    EXPECT_TRUE(hasLine(text,
+                        "governor_group_memory_high_bytes{class=\"adhoc\",group=\"adhoc.slice/"
+                        "exec-1.scope\"} 402653184"));
+}
+
+TEST(Collector, GroupThatVanishedIsSkippedWithoutCountingAnError) {
+    auto d = fixture();
+    ASSERT_TRUE(d);
+    std::string text = Collector().scrape(d->input());
+    EXPECT_EQ(text.find("gone.scope"), std::string::npos);
+    EXPECT_TRUE(hasLine(text, "governor_scrape_errors_total 0"));
+    // Still counted as managed: the daemon tracks it until it reaps it.
+    EXPECT_TRUE(hasLine(text, "governor_groups_managed{class=\"adhoc\"} 2"));
+}
+
+TEST(Collector, MalformedFileIsCountedAsScrapeErrorAndGroupSkipped) {
+    std::string dir = ::testing::TempDir() + "gov-exp-XXXXXX";
+    ASSERT_NE(::mkdtemp(dir.data()), nullptr);
+    std::filesystem::create_directories(dir + "/adhoc.slice/bad.scope");
+    std::ofstream(dir + "/adhoc.slice/cgroup.events") << "populated 1\nfrozen 0\n";
+    std::ofstream(dir + "/adhoc.slice/cpu.stat") << "usage_usec 10\nuser_usec 5\nsystem_usec 5\n";
+    std::ofstream(dir + "/adhoc.slice/bad.scope/cgroup.events") << "populated 1\nfrozen 0\n";
+    std::ofstream(dir + "/adhoc.slice/bad.scope/cpu.stat") << "usage_usec x1\n";
+    auto fs = runtime::CgroupFs::open(dir);
+    ASSERT_TRUE(fs) << fs.error().message();
+    std::map<std::string, daemon::Workload> workloads;
+    workloads["adhoc.slice/bad.scope"].className = "adhoc";
+    workloads["adhoc.slice/bad.scope"].group = "adhoc.slice/bad.scope";
+    ScrapeInput in;
+    in.fs = &*fs;
+    in.classes = {"adhoc"};
+    in.workloads = &workloads;
+    Collector collector;
+    std::string first = collector.scrape(in);
+    std::string second = collector.scrape(in);
+    std::filesystem::remove_all(dir);
+    EXPECT_TRUE(hasLine(first, "governor_class_cpu_usage_seconds_total{class=\"adhoc\"} 1e-05"))
+        << first;
+    EXPECT_EQ(first.find("bad.scope"), std::string::npos);
+    EXPECT_TRUE(hasLine(first, "governor_scrape_errors_total 1"));
+    EXPECT_TRUE(hasLine(second, "governor_scrape_errors_total 2"));
+    EXPECT_NE(collector.lastError().find("cpu.stat"), std::string::npos) << collector.lastError();
+}
+
+TEST(Collector, EndedTotalsOfUnavailableControllersAreAbsent) {
+    auto d = fixture();
+    ASSERT_TRUE(d);
+    d->available = {"cpu"};
+    std::string text = Collector().scrape(d->input());
+    EXPECT_TRUE(hasLine(text, "governor_class_ended_workloads_total{class=\"adhoc\"} 7"));
+    EXPECT_TRUE(
+        hasLine(text, "governor_class_ended_cpu_throttled_periods_total{class=\"adhoc\"} 12"));
+    EXPECT_FALSE(hasLine(text, "governor_class_ended_memory_events_oom_kill_total"));
+    EXPECT_FALSE(hasLine(text, "governor_class_ended_tasks_peak"));
+    EXPECT_TRUE(hasLine(text, "governor_controller_available{controller=\"memory\"} 0"));
+    EXPECT_TRUE(hasLine(text, "governor_controller_available{controller=\"cpu\"} 1"));
+}
+
+TEST(Collector, PolicyClassWithoutEndedWorkloadsExportsZeroAndRetiredClassKeepsTotals) {
+    auto d = fixture();
+    ASSERT_TRUE(d);
+    std::string text = Collector().scrape(d->input());
+    EXPECT_TRUE(hasLine(text, "governor_class_ended_workloads_total{class=\"noncore\"} 0"));
+    EXPECT_TRUE(hasLine(text, "governor_class_ended_workloads_total{class=\"old\"} 2"));
+}
+
+TEST(Collector, ScrapeDurationIsThatOfThePreviousScrape) {
+    auto d = fixture();
+    ASSERT_TRUE(d);
+    Collector collector;
+    std::string first = collector.scrape(d->input());
+    std::string second = collector.scrape(d->input());
+    EXPECT_FALSE(hasLine(first, "governor_scrape_duration_seconds "));
+    EXPECT_TRUE(hasLine(second, "governor_scrape_duration_seconds "));
+}
+
+TEST(Collector, EmptyInputStillExportsSelfMetrics) {
+    ScrapeInput in;
+    in.version = "1.2.3";
+    std::string text = Collector().scrape(in);
+    EXPECT_TRUE(hasLine(text, "governor_build_info{version=\"1.2.3\"} 1"));
+    EXPECT_TRUE(hasLine(text, "governor_scrape_errors_total 0"));
+    EXPECT_EQ(text.find("governor_class_"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace gov::exporter

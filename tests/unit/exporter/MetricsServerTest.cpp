@@ -1,0 +1,285 @@
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <boost/asio/post.hpp>
+#include <chrono>
+#include <thread>
+
+#include "gov/exporter/MetricsServer.hpp"
+
+namespace gov::exporter {
+namespace {
+
+// A server on 127.0.0.1:<free port>, its io_context run by a background thread;
+// the test talks to it with plain blocking sockets.
+class ServerFixture {
+  public:
+    explicit ServerFixture(MetricsServer::Limits limits = {}) {
+        auto server = MetricsServer::start(
+            io_, "127.0.0.1:0",
+            [this] {
+                ++scrapes;
+                return std::string("governor_build_info{version=\"t\"} 1\n");
+            },
+            limits);
+        if (!server) {
+            ADD_FAILURE() << server.error().message();
+            return;
+        }
+        server_ = std::move(*server);
+        port = server_->localEndpoint().port();
+        thread_ = std::thread([this] { io_.run(); });
+    }
+    ~ServerFixture() { stop(); }
+
+    void stop() {
+        if (!server_)
+            return;
+        // The server lives on the io thread; stop it there.
+        boost::asio::post(io_, [this] { server_->stop(); });
+        thread_.join();
+        server_.reset();
+    }
+
+    size_t openConnections() {
+        std::atomic<size_t> n{0};
+        std::atomic<bool> done{false};
+        boost::asio::post(io_, [&] {
+            n = server_->openConnections();
+            done = true;
+        });
+        while (!done)
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        return n;
+    }
+
+    unsigned short port = 0;
+    std::atomic<int> scrapes{0};
+
+  private:
+    boost::asio::io_context io_;
+    std::unique_ptr<MetricsServer> server_;
+    std::thread thread_;
+};
+
+int connectTo(unsigned short port) {
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+        ADD_FAILURE() << "connect to port " << port << " failed";
+    }
+    timeval tv{5, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    return fd;
+}
+
+void sendAll(int fd, const std::string& data) {
+    size_t off = 0;
+    while (off < data.size()) {
+        ssize_t n = ::send(fd, data.data() + off, data.size() - off, MSG_NOSIGNAL);
+        if (n <= 0)
+            return;  // the server may close early (oversized request)
+        off += static_cast<size_t>(n);
+    }
+}
+
+// Reads until the server closes (or 5 s pass).
+std::string readAll(int fd) {
+    std::string out;
+    char buf[4096];
+    for (;;) {
+        ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+        if (n <= 0)
+            break;
+        out.append(buf, static_cast<size_t>(n));
+    }
+    return out;
+}
+
+std::string request(unsigned short port, const std::string& text) {
+    int fd = connectTo(port);
+    sendAll(fd, text);
+    std::string response = readAll(fd);
+    ::close(fd);
+    return response;
+}
+
+std::string statusLine(const std::string& response) {
+    return response.substr(0, response.find("\r\n"));
+}
+
+TEST(MetricsServer, GetMetricsReturnsExpositionWithContentType) {
+    ServerFixture s;
+    std::string r = request(s.port, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
+    EXPECT_EQ(statusLine(r), "HTTP/1.1 200 OK");
+    EXPECT_NE(r.find("Content-Type: text/plain; version=0.0.4; charset=utf-8\r\n"),
+              std::string::npos);
+    EXPECT_NE(r.find("Content-Length: 35\r\n"), std::string::npos) << r;
+    EXPECT_NE(r.find("\r\n\r\ngovernor_build_info{version=\"t\"} 1\n"), std::string::npos);
+    EXPECT_EQ(s.scrapes, 1);
+}
+
+TEST(MetricsServer, QueryStringIsIgnoredAndHttp10Accepted) {
+    ServerFixture s;
+    std::string r = request(s.port, "GET /metrics?x=1 HTTP/1.0\n\n");
+    EXPECT_EQ(statusLine(r), "HTTP/1.1 200 OK");
+}
+
+TEST(MetricsServer, HeadReturnsHeadersWithoutBody) {
+    ServerFixture s;
+    std::string r = request(s.port, "HEAD /metrics HTTP/1.1\r\n\r\n");
+    EXPECT_EQ(statusLine(r), "HTTP/1.1 200 OK");
+    EXPECT_NE(r.find("Content-Length: 35\r\n"), std::string::npos) << r;
+    EXPECT_EQ(r.substr(r.find("\r\n\r\n") + 4), "");
+}
+
+TEST(MetricsServer, OtherPathIsNotFoundAndDoesNotScrape) {
+    ServerFixture s;
+    EXPECT_EQ(statusLine(request(s.port, "GET / HTTP/1.1\r\n\r\n")), "HTTP/1.1 404 Not Found");
+    EXPECT_EQ(statusLine(request(s.port, "GET /metricsx HTTP/1.1\r\n\r\n")),
+              "HTTP/1.1 404 Not Found");
+    EXPECT_EQ(s.scrapes, 0);
+}
+
+TEST(MetricsServer, OtherMethodIsNotAllowed) {
+    ServerFixture s;
+    std::string r = request(s.port, "POST /metrics HTTP/1.1\r\nContent-Length: 0\r\n\r\n");
+    EXPECT_EQ(statusLine(r), "HTTP/1.1 405 Method Not Allowed");
+    EXPECT_NE(r.find("Allow: GET, HEAD\r\n"), std::string::npos);
+    EXPECT_EQ(s.scrapes, 0);
+}
+
+TEST(MetricsServer, OversizedRequestIsRejected) {
+    MetricsServer::Limits limits;
+    limits.maxRequestBytes = 1024;
+    ServerFixture s(limits);
+    std::string big = "GET /metrics HTTP/1.1\r\nX-Pad: " + std::string(4000, 'a') + "\r\n\r\n";
+    std::string r = request(s.port, big);
+    EXPECT_EQ(statusLine(r), "HTTP/1.1 431 Request Header Fields Too Large");
+    EXPECT_EQ(s.scrapes, 0);
+}
+
+TEST(MetricsServer, EndlessHeaderWithoutBlankLineIsRejectedAtTheLimit) {
+    MetricsServer::Limits limits;
+    limits.maxRequestBytes = 512;
+    ServerFixture s(limits);
+    int fd = connectTo(s.port);
+    sendAll(fd, "GET /metrics HTTP/1.1\r\n" + std::string(2000, 'b'));
+    std::string r = readAll(fd);
+    ::close(fd);
+    EXPECT_EQ(statusLine(r), "HTTP/1.1 431 Request Header Fields Too Large");
+}
+
+TEST(MetricsServer, MalformedRequestsGetBadRequest) {
+    ServerFixture s;
+    for (const std::string& bad :
+         {std::string("garbage\r\n\r\n"), std::string("GET /metrics\r\n\r\n"),
+          std::string("GET /metrics HTTP/2\r\n\r\n"), std::string("GET metrics HTTP/1.1\r\n\r\n"),
+          std::string("GET  /metrics HTTP/1.1\r\n\r\n"), std::string("\r\n\r\n"),
+          std::string("G\x01T /metrics HTTP/1.1\r\n\r\n"),
+          std::string("GET /met\x7frics HTTP/1.1\r\n\r\n"),
+          std::string("\xff\xfe\x00\x01\r\n\r\n", 8)}) {
+        EXPECT_EQ(statusLine(request(s.port, bad)), "HTTP/1.1 400 Bad Request") << bad;
+    }
+    EXPECT_EQ(s.scrapes, 0);
+    // The server still works afterwards.
+    EXPECT_EQ(statusLine(request(s.port, "GET /metrics HTTP/1.1\r\n\r\n")), "HTTP/1.1 200 OK");
+}
+
+TEST(MetricsServer, RequestSplitAcrossPacketsIsServed) {
+    ServerFixture s;
+    int fd = connectTo(s.port);
+    for (const char* part : {"GET /met", "rics HTTP/1.1\r", "\n", "Host: x\r\n\r", "\n"}) {
+        sendAll(fd, part);
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    std::string r = readAll(fd);
+    ::close(fd);
+    EXPECT_EQ(statusLine(r), "HTTP/1.1 200 OK");
+}
+
+TEST(MetricsServer, SilentClientIsDisconnectedAfterTimeout) {
+    MetricsServer::Limits limits;
+    limits.timeout = std::chrono::milliseconds(200);
+    ServerFixture s(limits);
+    int fd = connectTo(s.port);
+    sendAll(fd, "GET /metrics HT");
+    auto start = std::chrono::steady_clock::now();
+    std::string r = readAll(fd);  // returns when the server closes
+    auto waited = std::chrono::steady_clock::now() - start;
+    ::close(fd);
+    EXPECT_EQ(r, "");
+    EXPECT_LT(waited, std::chrono::seconds(4));
+    EXPECT_EQ(s.scrapes, 0);
+}
+
+TEST(MetricsServer, ConnectionsBeyondTheLimitAreClosedAtOnce) {
+    MetricsServer::Limits limits;
+    limits.maxConnections = 1;
+    ServerFixture s(limits);
+    int idle = connectTo(s.port);
+    // Wait until the server has accepted the idle connection.
+    for (int i = 0; i < 500 && s.openConnections() < 1; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    ASSERT_EQ(s.openConnections(), 1u);
+    std::string r = request(s.port, "GET /metrics HTTP/1.1\r\n\r\n");
+    EXPECT_EQ(r, "");
+    ::close(idle);
+    for (int i = 0; i < 500 && s.openConnections() > 0; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    EXPECT_EQ(statusLine(request(s.port, "GET /metrics HTTP/1.1\r\n\r\n")), "HTTP/1.1 200 OK");
+}
+
+TEST(MetricsServer, StopClosesOpenConnectionsAndLetsRunReturn) {
+    ServerFixture s;
+    int idle = connectTo(s.port);
+    for (int i = 0; i < 500 && s.openConnections() < 1; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    s.stop();  // joins the io thread: run() returned although a client was connected
+    EXPECT_EQ(readAll(idle), "");
+    ::close(idle);
+}
+
+TEST(MetricsServer, ListenOnBusyPortIsAnErrorNamingTheAddress) {
+    ServerFixture s;
+    boost::asio::io_context io;
+    std::string addr = "127.0.0.1:" + std::to_string(s.port);
+    auto second = MetricsServer::start(io, addr, [] { return std::string(); });
+    ASSERT_FALSE(second);
+    EXPECT_EQ(second.error().message(), "listen on " + addr + ": Address already in use");
+}
+
+TEST(ParseListenAddress, AcceptsIpv4Ipv6AndLocalhost) {
+    auto a = parseListenAddress("0.0.0.0:9783");
+    ASSERT_TRUE(a);
+    EXPECT_EQ(a->port(), 9783);
+    EXPECT_TRUE(a->address().is_v4());
+    auto b = parseListenAddress("[::1]:80");
+    ASSERT_TRUE(b);
+    EXPECT_TRUE(b->address().is_v6());
+    auto c = parseListenAddress("localhost:1");
+    ASSERT_TRUE(c);
+    EXPECT_EQ(c->address().to_string(), "127.0.0.1");
+}
+
+TEST(ParseListenAddress, RejectsMalformedAddresses) {
+    for (const char* bad : {"9783", "host:9783", "1.2.3.4:", "1.2.3.4:65536", "1.2.3.4:-1",
+                            "1.2.3.4:80x", "::1:80", ":80"}) {
+        auto r = parseListenAddress(bad);
+        EXPECT_FALSE(r) << bad;
+        if (!r) {
+            EXPECT_NE(r.error().message().find(bad), std::string::npos) << r.error().message();
+        }
+    }
+}
+
+}  // namespace
+}  // namespace gov::exporter
