@@ -2,7 +2,7 @@
 # run-fuzzer.sh BINARY CORPUS SECONDS: run a libFuzzer target for SECONDS from a
 # copy of CORPUS (the checked-in seeds stay untouched).
 set -euo pipefail
-bin=$1 corpus=$2 seconds=$3
+bin=$(realpath -m "$1") corpus=$(realpath -m "$2") seconds=$3
 if [ ! -x "$bin" ]; then
     echo "FAIL: fuzz target $bin is not built (scripts/test builds it with clang, GOV_FUZZ=ON)" >&2
     exit 1
