@@ -31,7 +31,10 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-CGROUP2 = "/sys/fs/cgroup/unified"
+# The cgroup v2 hierarchy: hybrid hosts mount it at /sys/fs/cgroup/unified, pure v2
+# hosts at /sys/fs/cgroup. Never anything under the v1 controller hierarchies.
+CGROUP2 = next((d for d in ("/sys/fs/cgroup/unified", "/sys/fs/cgroup")
+                if os.path.isfile(d + "/cgroup.controllers")), "/sys/fs/cgroup/unified")
 
 
 def fail(msg):

@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 #include "FixtureDaemon.hpp"
@@ -163,6 +164,73 @@ TEST(Collector, EmptyInputStillExportsSelfMetrics) {
     EXPECT_TRUE(hasLine(text, "governor_build_info{version=\"1.2.3\"} 1"));
     EXPECT_TRUE(hasLine(text, "governor_scrape_errors_total 0"));
     EXPECT_EQ(text.find("governor_class_"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace gov::exporter
+
+namespace gov::exporter {
+namespace {
+
+TEST(Serialize, FixtureExpositionIsByteIdenticalToTextSerializer) {
+    auto d = test::loadFixtureDaemon(test::fixtureTree());
+    ASSERT_TRUE(d) << d.error().message();
+    auto families = Collector().collect((*d)->input());
+    EXPECT_EQ(serialize(families), serializeWithTextSerializer(families));
+}
+
+TEST(Serialize, EscapesAndNumbersAreWrittenLikeTextSerializer) {
+    prometheus::MetricFamily counter;
+    counter.name = "t_total";
+    counter.help = "help with \\ backslash and \"quotes\"";
+    counter.type = prometheus::MetricType::Counter;
+    prometheus::MetricFamily gauge;
+    gauge.name = "t_gauge";
+    gauge.help = "";
+    gauge.type = prometheus::MetricType::Gauge;
+    const double values[] = {0,
+                             1,
+                             0.1,
+                             1e-05,
+                             -3.25,
+                             8.123456,
+                             2147483648.0,
+                             9007199254740992.0,
+                             123456789012345678.0,
+                             999999999999999.0,
+                             1e15,
+                             1e16,
+                             1.5e300,
+                             1795348555.669976,
+                             std::numeric_limits<double>::quiet_NaN(),
+                             std::numeric_limits<double>::infinity(),
+                             -std::numeric_limits<double>::infinity()};
+    int i = 0;
+    for (double v : values) {
+        prometheus::ClientMetric m;
+        m.label = {{"a", "plain"}, {"b", "back\\slash \"quoted\"\nnewline " + std::to_string(i++)}};
+        m.counter.value = v;
+        m.gauge.value = v;
+        counter.metric.push_back(m);
+        m.label.clear();
+        gauge.metric.push_back(m);
+    }
+    std::vector<prometheus::MetricFamily> families = {counter, gauge};
+    EXPECT_EQ(serialize(families), serializeWithTextSerializer(families));
+}
+
+TEST(Serialize, OtherMetricTypesGoThroughTextSerializer) {
+    prometheus::MetricFamily untyped;
+    untyped.name = "u";
+    untyped.help = "h";
+    untyped.type = prometheus::MetricType::Untyped;
+    prometheus::ClientMetric m;
+    m.untyped.value = 3;
+    untyped.metric.push_back(m);
+    std::vector<prometheus::MetricFamily> families = {untyped};
+    std::string text = serialize(families);
+    EXPECT_EQ(text, serializeWithTextSerializer(families));
+    EXPECT_NE(text.find("u 3"), std::string::npos) << text;
 }
 
 }  // namespace
