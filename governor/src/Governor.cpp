@@ -484,6 +484,21 @@ void Governor::removeRetiredSlices() {
     retired_ = std::move(still);
 }
 
+Result<Plan> Governor::planFor(const policies::Policy& policy) const {
+    policies::DeviceTable devices;
+    if (needsDevices(policy)) {
+        auto table =
+            runtime::buildDeviceTable(deviceSpecs(policy), config_.sysRoot, config_.devRoot);
+        if (!table)
+            return std::move(table).error().wrap("resolve block devices");
+        devices = std::move(*table);
+    }
+    auto tree = observe();
+    if (!tree)
+        return std::move(tree).error().wrap("observe " + fs_.rootPath());
+    return plan(policy, devices, *tree);
+}
+
 Result<void> Governor::saveState() {
     return store_.save(state_);
 }

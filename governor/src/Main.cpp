@@ -9,7 +9,9 @@
 #include <cstdlib>
 #include <memory>
 
+#include "gov/daemon/BusService.hpp"
 #include "gov/daemon/Daemon.hpp"
+#include "gov/daemon/ExecService.hpp"
 #include "gov/daemon/Governor.hpp"
 #include "gov/daemon/Options.hpp"
 #include "gov/daemon/TreeLog.hpp"
@@ -58,6 +60,34 @@ int main(int argc, char** argv) {
     logTree(**governor);
 
     boost::asio::io_context io;
+    // The D-Bus control API (exec, status, freeze/thaw/kill, reload, policy
+    // check/diff) on the same io_context; its name is owned before readiness is
+    // announced. Stopped on the signals that stop the daemon.
+    gov::runtime::Clone3Spawner spawner;
+    ExecService exec(io, **governor, spawner);
+    std::unique_ptr<BusService> bus;
+    boost::asio::signal_set busStop(io, SIGTERM, SIGINT);
+    if (!options->bus.empty()) {
+        BusOptions busOptions;
+        busOptions.address = options->bus;
+        busOptions.version = GOV_VERSION;
+        auto started = BusService::start(io, **governor, exec, busOptions);
+        if (started) {
+            bus = std::move(*started);
+            busStop.async_wait([&](const boost::system::error_code&, int) {
+                bus->stop();
+                exec.stop();
+            });
+        } else if (options->bus == "system") {
+            // The default: a host without a usable system bus still gets its
+            // classes governed, only without the control API.
+            spdlog::error("no D-Bus control API (govctl exec/status/... will not work): {}",
+                          started.error().message());
+        } else {
+            spdlog::critical("cannot start the D-Bus service: {}", started.error().message());
+            return 1;
+        }
+    }
     Daemon daemon(io, **governor, options->rescanInterval);
     daemon.start();
 

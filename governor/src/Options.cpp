@@ -29,6 +29,9 @@ std::optional<Options> parseOptions(int argc, char** argv, int& exitCode) {
         ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
     app.add_option("--metrics-listen", o.metricsListen,
                    "HOST:PORT of the Prometheus endpoint (default 0.0.0.0:9783; empty: off)");
+    app.add_option("--bus", o.bus,
+                   "D-Bus bus for the control API: \"system\" (default), an address such as "
+                   "unix:path=/run/x/bus, or empty for none");
     double rescanSeconds = 5;
     app.add_option("--rescan-interval", rescanSeconds,
                    "Seconds between scans for workload groups created by others (default 5)")

@@ -124,6 +124,10 @@ class Governor {
     std::string statusLine() const;
     // Persists the totals now (also done after every fold).
     Result<void> saveState();
+    // The plan that would put `policy` in force against the tree as it is now,
+    // without applying anything (what `govctl policy diff` shows). Errors: the
+    // tree cannot be observed, or a device the policy names cannot be resolved.
+    Result<Plan> planFor(const policies::Policy& policy) const;
 
   private:
     Governor(GovernorConfig config, runtime::CgroupFs fs, runtime::EventsWatcher watcher);

@@ -22,6 +22,7 @@ struct Options {
     std::string logLevel = "info";                   // --log-level
     std::chrono::milliseconds rescanInterval{5000};  // --rescan-interval (seconds)
     std::string metricsListen = "0.0.0.0:9783";      // --metrics-listen HOST:PORT; "" = off
+    std::string bus = "system";  // --bus: "system", a D-Bus address, or "" = no D-Bus service
 };
 
 // Parses argv. Returns the options, or nullopt with `exitCode` set when the program

@@ -1,0 +1,275 @@
+#include "gov/daemon/BusService.hpp"
+
+#include <sdbus-c++/sdbus-c++.h>
+#include <spdlog/spdlog.h>
+
+#include <exception>
+
+#include "gov/daemon/BusAccess.hpp"
+#include "gov/daemon/BusLoop.hpp"
+#include "gov/daemon/BusQueries.hpp"
+// Generated at build time from governor/dbus/org.governor.Manager1.xml.
+#include "gov/dbus/Manager1Adaptor.h"
+
+namespace gov::daemon {
+
+namespace {
+
+using GroupStruct = sdbus::Struct<std::string, std::string, bool, bool, uint64_t, uint64_t,
+                                  uint64_t, uint64_t, uint32_t>;
+
+const char* errorName(int serviceCode) {
+    switch (static_cast<ServiceErrc>(serviceCode)) {
+        case ServiceErrc::UnknownClass:
+            return "org.governor.Error.UnknownClass";
+        case ServiceErrc::NoSuchGroup:
+            return "org.governor.Error.NoSuchGroup";
+        case ServiceErrc::Denied:
+            return "org.governor.Error.PermissionDenied";
+        case ServiceErrc::CommandNotFound:
+            return "org.governor.Error.CommandNotFound";
+        case ServiceErrc::CannotExecute:
+            return "org.governor.Error.CannotExecute";
+        case ServiceErrc::InvalidArgument:
+            return "org.governor.Error.InvalidArgument";
+    }
+    return "org.governor.Error.Failed";
+}
+
+// The D-Bus error for a service error (its reply to the caller).
+[[noreturn]] void fail(const Error& error) {
+    throw sdbus::Error(errorName(serviceCode(error)), serviceMessage(error));
+}
+
+GroupStruct toStruct(const GroupInfo& g) {
+    return GroupStruct(g.group, g.className, g.frozen, g.killed, g.cpuUsageUsec, g.memoryBytes,
+                       g.ioReadBytes, g.ioWriteBytes, g.tasks);
+}
+
+class ManagerAdaptor final : public sdbus::AdaptorInterfaces<org::governor::Manager1_adaptor> {
+  public:
+    ManagerAdaptor(sdbus::IConnection& connection, Governor& governor, ExecService& exec,
+                   BusOptions& options)
+        : AdaptorInterfaces(connection, kBusObjectPath),
+          governor_(governor),
+          exec_(exec),
+          options_(options) {
+        registerAdaptor();
+    }
+    ~ManagerAdaptor() { unregisterAdaptor(); }
+
+  private:
+    // Who sent the message being processed, from the bus (the bus daemon's view
+    // of the peer, completed from /proc by sd-bus); never from the arguments.
+    Caller caller() {
+        const sdbus::Message* msg = getObject().getCurrentlyProcessedMessage();
+        if (!msg)
+            throw sdbus::Error("org.governor.Error.Failed", "no current message");
+        Caller c;
+        try {
+            c.uid = msg->getCredsUid();
+            c.gid = msg->getCredsGid();
+            c.groups = msg->getCredsSupplementaryGids();
+            c.pid = msg->getCredsPid();
+        } catch (const sdbus::Error& e) {
+            // Without an identity nothing is allowed.
+            throw sdbus::Error(
+                "org.governor.Error.PermissionDenied",
+                "cannot get the caller's credentials from the bus: " + e.getMessage());
+        }
+        return c;
+    }
+
+    std::tuple<std::string, uint32_t> Exec(const std::string& className,
+                                           const std::vector<std::string>& argv,
+                                           const std::vector<std::string>& env,
+                                           const std::string& cwd, const sdbus::UnixFd& in,
+                                           const sdbus::UnixFd& out,
+                                           const sdbus::UnixFd& err) override {
+        ExecRequest req;
+        req.className = className;
+        req.argv = argv;
+        req.env = env;
+        req.cwd = cwd;
+        req.stdinFd = in.get();
+        req.stdoutFd = out.get();
+        req.stderrFd = err.get();
+        auto started = exec_.exec(req, caller());
+        if (!started)
+            fail(started.error());
+        return {started->group, static_cast<uint32_t>(started->pid)};
+    }
+
+    void SignalWorkload(const std::string& group, const int32_t& signal) override {
+        auto sent = exec_.signal(group, signal, caller());
+        if (!sent)
+            fail(sent.error());
+    }
+
+    std::vector<sdbus::Struct<std::string, std::string, std::vector<std::string>, uint32_t, bool>>
+    ListClasses() override {
+        std::vector<
+            sdbus::Struct<std::string, std::string, std::vector<std::string>, uint32_t, bool>>
+            out;
+        for (const auto& c : listClasses(governor_))
+            out.emplace_back(c.name, c.description, c.namespaces, c.workloads, c.frozen);
+        return out;
+    }
+
+    std::vector<GroupStruct> ListGroups() override {
+        std::vector<GroupStruct> out;
+        for (const auto& g : listGroups(governor_))
+            out.push_back(toStruct(g));
+        return out;
+    }
+
+    std::tuple<GroupStruct, std::vector<uint32_t>> GetGroup(const std::string& target) override {
+        auto info = groupInfo(governor_, target);
+        if (!info)
+            fail(info.error());
+        std::vector<uint32_t> pids;
+        for (pid_t p : groupPids(governor_, info->group))
+            pids.push_back(static_cast<uint32_t>(p));
+        return {toStruct(*info), pids};
+    }
+
+    // freeze/thaw/kill: authorize against the class that owns the target.
+    void control(const std::string& action, const std::string& target,
+                 Result<void> (Governor::*op)(const std::string&)) {
+        auto cls = classOfTarget(governor_, target);
+        if (!cls)
+            fail(cls.error());
+        const bool isClass = *cls == target;
+        const Caller who = caller();
+        auto allowed = authorizeControl(governor_.policy(), *cls, action,
+                                        (isClass ? "class " : "group ") + target, who);
+        if (!allowed) {
+            spdlog::warn("{}", serviceMessage(allowed.error()));
+            fail(allowed.error());
+        }
+        // A slice named as "adhoc.slice" is the class itself for Governor.
+        auto done = (governor_.*op)(governor_.workloads().count(target) ? target : *cls);
+        if (!done)
+            fail(done.error());
+        spdlog::info("{} {} by {}", action, target, describeCaller(who));
+    }
+    void Freeze(const std::string& target) override {
+        control("freeze", target, &Governor::freeze);
+    }
+    void Thaw(const std::string& target) override { control("thaw", target, &Governor::thaw); }
+    void Kill(const std::string& target) override { control("kill", target, &Governor::kill); }
+
+    std::tuple<bool, std::vector<std::string>> Reload() override {
+        const Caller who = caller();
+        auto allowed = authorizeAdmin(governor_.policy(), "reload the policy", who);
+        if (!allowed) {
+            spdlog::warn("{}", serviceMessage(allowed.error()));
+            fail(allowed.error());
+        }
+        spdlog::info("reload requested over D-Bus by {}", describeCaller(who));
+        ReloadOutcome outcome = options_.reload ? options_.reload() : governor_.reload();
+        return {outcome.applied, outcome.messages};
+    }
+
+    std::tuple<bool, std::vector<std::string>> CheckPolicy(const std::string& text,
+                                                           const std::string& name) override {
+        auto checked = checkPolicy(text, name);
+        return {checked.valid, checked.diagnostics};
+    }
+
+    std::tuple<bool, std::vector<std::string>,
+               std::vector<sdbus::Struct<std::string, std::string, std::string, std::string,
+                                         std::string, std::string>>,
+               std::vector<std::string>>
+    DiffPolicy(const std::string& text, const std::string& name) override {
+        auto diff = diffPolicy(governor_, text, name);
+        if (!diff)
+            fail(diff.error());
+        std::vector<sdbus::Struct<std::string, std::string, std::string, std::string, std::string,
+                                  std::string>>
+            actions;
+        for (const auto& a : diff->actions) {
+            std::string value = a.value;
+            if (a.kind == ActionKind::EnableControllers && value.empty()) {
+                for (const auto& c : a.controllers)
+                    value += (value.empty() ? "+" : " +") + c;
+            }
+            actions.emplace_back(actionKindName(a.kind), a.group, a.file, a.oldValue, value,
+                                 describe(a));
+        }
+        return {diff->valid, diff->diagnostics, actions, diff->unenforceable};
+    }
+
+    std::string Version() override { return options_.version; }
+
+    Governor& governor_;
+    ExecService& exec_;
+    BusOptions& options_;
+};
+
+}  // namespace
+
+struct BusService::Impl {
+    BusOptions options;
+    std::unique_ptr<sdbus::IConnection> connection;
+    std::unique_ptr<ManagerAdaptor> adaptor;
+    std::unique_ptr<BusLoop> loop;
+    ExecService* exec = nullptr;
+};
+
+BusService::BusService(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+BusService::~BusService() {
+    stop();
+    if (impl_->exec)
+        impl_->exec->onExit = nullptr;
+    impl_->loop.reset();
+    impl_->adaptor.reset();
+    impl_->connection.reset();
+}
+
+void BusService::stop() {
+    if (impl_->loop)
+        impl_->loop->stop();
+}
+
+Result<std::unique_ptr<BusService>> BusService::start(boost::asio::io_context& io,
+                                                      Governor& governor, ExecService& exec,
+                                                      BusOptions options) {
+    auto impl = std::make_unique<Impl>();
+    impl->options = std::move(options);
+    const std::string where =
+        impl->options.address == "system" ? std::string("the system bus") : impl->options.address;
+    try {
+        impl->connection =
+            impl->options.address == "system"
+                ? sdbus::createSystemBusConnection()
+                : sdbus::createSessionBusConnectionWithAddress(impl->options.address);
+        impl->adaptor =
+            std::make_unique<ManagerAdaptor>(*impl->connection, governor, exec, impl->options);
+        impl->connection->requestName(impl->options.name);
+    } catch (const sdbus::Error& e) {
+        return Error::withReason("D-Bus service " + impl->options.name + " on " + where,
+                                 e.getName() + ": " + e.getMessage(),
+                                 std::errc::connection_refused);
+    }
+    impl->loop = std::make_unique<BusLoop>(io, *impl->connection);
+    impl->exec = &exec;
+    Impl* raw = impl.get();
+    exec.onExit = [raw](const ExecExit& exit) {
+        try {
+            raw->adaptor->emitWorkloadExited(exit.group, static_cast<uint32_t>(exit.pid),
+                                             exit.status, exit.signal);
+        } catch (const sdbus::Error& e) {
+            spdlog::error("emit WorkloadExited for {}: {}", exit.group, e.getMessage());
+        }
+        // Emitted outside the loop's processing: flush it now.
+        raw->loop->wake();
+    };
+    impl->loop->start();
+    spdlog::info("D-Bus: {} on {} ({} {})", impl->options.name, where, kBusObjectPath,
+                 kBusInterface);
+    return std::unique_ptr<BusService>(new BusService(std::move(impl)));
+}
+
+}  // namespace gov::daemon
