@@ -1,0 +1,259 @@
+#!/usr/bin/env bash
+# deploy-suite.sh: the deployment tier. Builds the Debian package (scripts/package),
+# boots a Debian bookworm guest with systemd as PID 1 under QEMU ONCE, installs the
+# package there and runs the deployment checks against the real governord.service.
+#
+#   deploy-suite.sh --work DIR --checks "install ready ..."
+#
+# DIR/cache keeps the kernel package, what is extracted from it and the guest image
+# (bookworm-<hash>.ext4, see make-image.sh): later runs need no network. DIR/package
+# keeps the .deb (rebuilt only when the sources change). DIR/run is this run's
+# scratch; DIR/run/share is the guest's /share (9p): the packages, the checks, and
+# results/ with, per check NAME, NAME.result ("PASS", "FAIL: why", "SKIP: why"),
+# NAME.log and NAME.time, plus governord.journal.
+# Exit status: 0 when the guest ran every check and wrote its result (each check is
+# its own ctest test), 1 otherwise, with the serial log. Nothing is ever skipped: a
+# missing tool, kernel or mirror is a failure that says what is missing.
+#
+# Environment: GOV_DEPLOY_KERNEL_DEB=/path/linux-image-*.deb uses that kernel package;
+# GOV_DEPLOY_DEB=/path/governor_*.deb tests that package instead of building one;
+# GOV_DEPLOY_TIMEOUT (seconds, default 900) bounds the guest; GOV_DEPLOY_MIRROR
+# overrides the Debian mirror (default: the one apt uses).
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+src=$(cd "$here/../.." && pwd)
+work="" checks=""
+while [ $# -gt 0 ]; do
+    case $1 in
+        --work) work=$2; shift 2 ;;
+        --checks) checks=$2; shift 2 ;;
+        *) echo "deploy-suite.sh: unknown argument $1" >&2; exit 2 ;;
+    esac
+done
+[ -n "$work" ] && [ -n "$checks" ] || {
+    echo "usage: deploy-suite.sh --work DIR --checks LIST" >&2
+    exit 2
+}
+
+log() { printf '[deploy-suite %s] %s\n' "$(date +%T)" "$*"; }
+die() { printf 'FAIL: %s\n' "$*" >&2; exit 1; }
+t_start=$(date +%s.%N)
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
+
+[ "$(id -u)" -eq 0 ] || die "the deployment tier needs root (debootstrap, mkfs.ext4 -d of a root tree, dpkg-buildpackage deps)"
+PATH=$PATH:/usr/sbin:/sbin
+need_tool() {  # need_tool COMMAND PACKAGE
+    command -v "$1" >/dev/null 2>&1 ||
+        die "$1 not found: install the Debian package $2 (scripts/test does)"
+}
+need_tool qemu-system-x86_64 qemu-system-x86
+need_tool debootstrap debootstrap
+need_tool mkfs.ext4 e2fsprogs
+need_tool cpio cpio
+need_tool dpkg-deb dpkg
+need_tool xz xz-utils
+need_tool modprobe kmod
+need_tool depmod kmod
+need_tool readelf binutils
+busybox=/bin/busybox
+[ -x "$busybox" ] && ! readelf -l "$busybox" 2>/dev/null | grep -q INTERP ||
+    die "$busybox is missing or not static: install the Debian package busybox-static"
+for c in $checks; do
+    [ -f "$here/checks/$c.sh" ] || die "check script $here/checks/$c.sh does not exist"
+done
+
+cache=$work/cache
+run=$work/run
+share=$run/share
+results=$share/results
+timeout_s=${GOV_DEPLOY_TIMEOUT:-900}
+mkdir -p "$cache"
+
+# --- the package under test, and a "next version" of it for the upgrade check -------
+if [ -n "${GOV_DEPLOY_DEB:-}" ]; then
+    deb=$GOV_DEPLOY_DEB
+    [ -f "$deb" ] || die "GOV_DEPLOY_DEB=$deb does not exist"
+else
+    log "building the package (scripts/package --reuse: only when the sources changed)"
+    t0=$(date +%s.%N)
+    "$src/scripts/package" --output "$work/package" --reuse --no-lintian >"$work/package.log" 2>&1 || {
+        tail -n 40 "$work/package.log"
+        die "scripts/package failed (log: $work/package.log)"
+    }
+    deb=$(ls -1 "$work/package"/governor_*.deb 2>/dev/null | head -n 1)
+    [ -n "$deb" ] || die "scripts/package left no governor_*.deb in $work/package"
+    log "package ready in $(elapsed "$t0" "$(date +%s.%N)") s: $(basename "$deb")"
+fi
+version=$(dpkg-deb -f "$deb" Version)
+
+# --- the kernel: Debian's generic linux-image, cached (as the VM tier does) ----------
+resolve_kernel_package() {
+    apt-cache depends linux-image-amd64 2>/dev/null |
+        awk '/Depends: linux-image-[0-9]/ {print $2; exit}'
+}
+fetch_kernel_deb() {
+    local deb_ pkg
+    if [ -n "${GOV_DEPLOY_KERNEL_DEB:-}" ]; then
+        [ -f "$GOV_DEPLOY_KERNEL_DEB" ] || die "GOV_DEPLOY_KERNEL_DEB=$GOV_DEPLOY_KERNEL_DEB does not exist"
+        echo "$GOV_DEPLOY_KERNEL_DEB"
+        return
+    fi
+    deb_=$(ls -1 "$cache"/linux-image-[0-9]*.deb 2>/dev/null | sort -V | tail -n 1 || true)
+    if [ -z "$deb_" ]; then
+        # The VM tier of the same build tree may have fetched it already.
+        deb_=$(ls -1 "$work/../vm/cache"/linux-image-[0-9]*.deb 2>/dev/null | sort -V | tail -n 1 || true)
+        if [ -n "$deb_" ]; then
+            cp "$deb_" "$cache/"
+            deb_=$cache/$(basename "$deb_")
+        fi
+    fi
+    if [ -n "$deb_" ]; then
+        echo "$deb_"
+        return
+    fi
+    pkg=$(resolve_kernel_package)
+    if [ -z "$pkg" ]; then
+        log "apt does not know linux-image-amd64: running apt-get update" >&2
+        apt-get update -qq >&2 || die "apt-get update failed: cannot fetch the guest kernel"
+        pkg=$(resolve_kernel_package)
+    fi
+    [ -n "$pkg" ] || die "cannot resolve linux-image-amd64 to a kernel package (apt lists?)"
+    log "downloading $pkg into $cache" >&2
+    if ! (cd "$cache" && apt-get download "$pkg" >&2); then
+        apt-get update -qq >&2 || true
+        (cd "$cache" && apt-get download "$pkg" >&2) ||
+            die "apt-get download $pkg failed: the deployment tier cannot run without a kernel"
+    fi
+    deb_=$(ls -1 "$cache"/"$pkg"_*.deb 2>/dev/null | tail -n 1 || true)
+    [ -n "$deb_" ] || die "apt-get download $pkg left no .deb in $cache"
+    echo "$deb_"
+}
+kdeb=$(fetch_kernel_deb)
+kdir=$cache/$(basename "$kdeb" .deb)
+if [ ! -f "$kdir/.complete" ]; then
+    log "unpacking $(basename "$kdeb")"
+    rm -rf "$kdir"
+    mkdir -p "$kdir"
+    dpkg-deb -x "$kdeb" "$kdir/root" || die "dpkg-deb -x $kdeb failed"
+    kver=$(ls -1 "$kdir/root/lib/modules" | head -n 1)
+    [ -n "$kver" ] || die "$kdeb has no lib/modules/<version>"
+    depmod -b "$kdir/root" "$kver" || die "depmod for $kver failed"
+    # The uncompressed vmlinux boots through its PVH entry, seconds faster under TCG
+    # than the xz bzImage (the kernel's scripts/extract-vmlinux logic for xz).
+    bz=$kdir/root/boot/vmlinuz-$kver
+    off=$(LC_ALL=C grep -obUaP '\xfd7zXZ\x00' "$bz" | head -n 1 | cut -d: -f1)
+    [ -n "$off" ] || die "no xz stream found in $bz"
+    tail -c +$((off + 1)) "$bz" | xz -dc >"$kdir/vmlinux" 2>/dev/null || true  # trailing data
+    if [ "$(head -c 4 "$kdir/vmlinux" | od -An -c | tr -d ' ')" != '177ELF' ]; then
+        log "could not extract vmlinux from $bz; booting the bzImage"
+        cp "$bz" "$kdir/vmlinux"
+    fi
+    echo "$kver" >"$kdir/version"
+    touch "$kdir/.complete"
+fi
+kver=$(cat "$kdir/version")
+log "kernel $kver ($(basename "$kdeb"))"
+
+# --- the guest image: bookworm + systemd + the package's run-time dependencies -------
+# The dependencies come from the .deb itself (first alternative, version constraints
+# dropped), so the image follows the package; make-image.sh keys its cache on them.
+depends=$( { dpkg-deb -f "$deb" Depends; dpkg-deb -f "$deb" Pre-Depends; } | tr '\n' ',' | tr ',' '\n' |
+    sed -e 's/|.*//' -e 's/(.*)//' -e 's/:any//' -e 's/[[:space:]]//g' | grep -v '^$' | sort -u | tr '\n' ' ')
+t0=$(date +%s.%N)
+image=$("$here/make-image.sh" --cache "$cache" --packages "systemd systemd-sysv dbus udev kmod $depends") ||
+    die "building the guest image failed (see above)"
+log "image $(basename "$image") ready in $(elapsed "$t0" "$(date +%s.%N)") s (packages: $depends)"
+
+# --- the initramfs: static busybox, the modules for virtio disks, ext4 and 9p --------
+rm -rf "$run"
+mkdir -p "$run/initramfs"/{bin,dev,proc,sys,newroot,lib/modules} "$results"
+ir=$run/initramfs
+cp "$busybox" "$ir/bin/busybox"
+cp "$here/guest/init" "$ir/init"
+chmod 755 "$ir/init"
+mods=$(modprobe -d "$kdir/root" -S "$kver" --show-depends -a \
+    virtio_pci virtio_blk crc32c_generic ext4 9pnet_virtio 9p | awk '$1 == "insmod" && !seen[$2]++ {print $2}')
+[ -n "$mods" ] || die "modprobe could not resolve the virtio/ext4/9p modules of $kver"
+for m in $mods; do
+    case $m in
+        *.ko) cp "$m" "$ir/lib/modules/" ;;
+        *.ko.xz) xz -dc "$m" >"$ir/lib/modules/$(basename "$m" .xz)"; m=${m%.xz} ;;
+        *.ko.zst) zstd -qdc "$m" >"$ir/lib/modules/$(basename "$m" .zst)"; m=${m%.zst} ;;
+        *) die "unexpected module file $m" ;;
+    esac
+    basename "$m" >>"$ir/lib/modules/order"
+done
+(cd "$ir" && find . | cpio -o -H newc --quiet | gzip -1 >"$run/initramfs.cpio.gz") ||
+    die "building the initramfs failed"
+
+# --- the share: packages, checks, policies, config -----------------------------------
+cp "$deb" "$share/"
+# The upgrade check installs "the next version": the same package with its version
+# bumped (repacked with dpkg-deb), so that dpkg runs the real upgrade path of the
+# maintainer scripts without a second build.
+next_version="${version}+deploytest1"
+rm -rf "$run/next"
+dpkg-deb -R "$deb" "$run/next"
+sed -i "s/^Version: .*/Version: $next_version/" "$run/next/DEBIAN/control"
+dpkg-deb --root-owner-group -Zxz -b "$run/next" "$share/governor_${next_version}_next.deb" >/dev/null ||
+    die "repacking $deb as version $next_version failed"
+rm -rf "$run/next"
+cp -r "$here/guest" "$here/checks" "$here/policies" "$share/"
+{
+    printf 'GOV_CHECKS=%q\n' "$checks"
+    printf 'GOV_DEB=%q\n' "$(basename "$deb")"
+    printf 'GOV_DEB_NEXT=%q\n' "governor_${next_version}_next.deb"
+} >"$share/config.sh"
+cp "$here/guest/payload.sh" "$share/payload.sh"
+
+# --- boot, bounded ---------------------------------------------------------------------
+serial=$run/serial.log
+: >"$serial"
+# -snapshot: the guest writes to a temporary overlay, the cached image stays pristine.
+qemu_cmd=(
+    qemu-system-x86_64 -accel tcg,thread=multi -machine q35 -smp 2 -m 1536M
+    -display none -no-reboot -nodefaults -monitor none -snapshot
+    -serial "file:$serial"
+    -kernel "$kdir/vmlinux" -initrd "$run/initramfs.cpio.gz"
+    -append "console=ttyS0 panic=-1 quiet cgroup_no_v1=all systemd.unified_cgroup_hierarchy=1 systemd.show_status=error"
+    -drive "file=$image,format=raw,if=virtio,cache=unsafe"
+    -virtfs "local,path=$share,mount_tag=share,security_model=none,multidevs=remap"
+)
+log "booting (timeout ${timeout_s}s): checks $checks"
+t_boot=$(date +%s.%N)
+set +e
+timeout --kill-after=10 "$timeout_s" "${qemu_cmd[@]}" </dev/null >"$run/qemu.log" 2>&1
+qemu_rc=$?
+set -e
+t_end=$(date +%s.%N)
+
+show_serial() {
+    echo "----- serial log ($serial, last 300 lines) -----"
+    tail -n 300 "$serial" | tr -d '\r'
+    echo "----- end of serial log -----"
+    if [ -s "$run/qemu.log" ]; then
+        echo "----- qemu stderr -----"
+        cat "$run/qemu.log"
+    fi
+}
+
+payload_at=$(grep -m1 -o 'GOV-DEPLOY payload started [0-9.]*' "$serial" | awk '{print $4}' || true)
+log "qemu exited with $qemu_rc after $(elapsed "$t_boot" "$t_end") s (systemd reached the payload ${payload_at:-?} s after boot); setup took $(elapsed "$t_start" "$t_boot") s"
+if [ "$qemu_rc" -eq 124 ] || [ "$qemu_rc" -eq 137 ]; then
+    show_serial
+    die "the guest did not finish within ${timeout_s}s (hung?); killed"
+fi
+missing=""
+for c in $checks; do
+    [ -f "$results/$c.result" ] || missing="$missing $c"
+done
+if [ ! -f "$results/suite.done" ] || [ -n "$missing" ]; then
+    show_serial
+    die "the guest stopped before finishing (qemu exit $qemu_rc); no result for:${missing:- (suite.done missing)}"
+fi
+echo "results:"
+for c in $checks; do
+    printf '  %-16s %-60s %s\n' "$c" "$(head -n 1 "$results/$c.result")" "$(cat "$results/$c.time" 2>/dev/null)"
+done
+log "total $(elapsed "$t_start" "$(date +%s.%N)") s"
