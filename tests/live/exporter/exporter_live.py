@@ -93,6 +93,9 @@ class Processes:
         return p
 
     def stop_all(self):
+        """SIGTERM to each still running process; returns [(argv0, exit code)] of
+        those that did not exit 0 after SIGTERM (e.g. a sanitizer report)."""
+        bad = []
         for p in reversed(self.procs):
             if p.poll() is None:
                 p.send_signal(signal.SIGTERM)
@@ -101,6 +104,14 @@ class Processes:
                 except subprocess.TimeoutExpired:
                     p.kill()
                     p.wait()
+                if p.returncode != 0 and p.args[0] != "sh":
+                    bad.append((os.path.basename(p.args[0]), p.returncode))
+        return bad
+
+    def stop_checked(self):
+        bad = self.stop_all()
+        if bad:
+            fail("unclean exit after SIGTERM: " + ", ".join("%s: %s" % b for b in bad))
 
 
 class Governord:
@@ -174,6 +185,7 @@ def check_promtool(args, procs, tmp):
                   {"group": "adhoc.slice/promtool.scope"}) is None:
             fail("no group series for adhoc.slice/promtool.scope:\n" + body)
         promtool_check(body, "a daemon with a workload group")
+        procs.stop_checked()
     finally:
         procs.stop_all()
         g.remove_tree()
@@ -204,6 +216,7 @@ def check_short_workload(args, procs, tmp):
         if not cpu or cpu <= 0:
             fail("the ended workload's CPU time is not in the adhoc totals: %s" % cpu)
         print("adhoc ended CPU: %.6f s" % cpu)
+        procs.stop_checked()
     finally:
         procs.stop_all()
         g.remove_tree()
@@ -299,7 +312,7 @@ def check_prometheus_dashboard(args, procs, tmp):
 
         live_names = metric_names(g.scrape())
         exprs, variables = dashboard_exprs(
-            os.path.join(args.source_dir, "packaging/grafana/governor.json"))
+            args.dashboard or os.path.join(args.source_dir, "packaging/grafana/governor.json"))
         if not exprs:
             fail("no expressions found in the dashboard")
         failures = []
@@ -340,6 +353,7 @@ def check_prometheus_dashboard(args, procs, tmp):
             fail("%d of %d dashboard queries/variables failed:\n  %s"
                  % (len(failures), len(exprs) + len(variables), "\n  ".join(failures)))
         print("all %d dashboard expressions and %d variables returned data" % (len(exprs), len(variables)))
+        procs.stop_checked()
     finally:
         procs.stop_all()
         g.remove_tree()
@@ -351,6 +365,7 @@ def main():
     ap.add_argument("--governord", required=True)
     ap.add_argument("--fixture-server", required=True)
     ap.add_argument("--source-dir", required=True)
+    ap.add_argument("--dashboard", help="default: <source-dir>/packaging/grafana/governor.json")
     args = ap.parse_args()
     if os.geteuid() != 0:
         print("SKIP: needs root (creates a cgroup under %s and runs governord)" % CGROUP2)
