@@ -7,10 +7,15 @@ daemon_start "$root" /run/gov-default_policy/state
 file_has "$root/governord/cgroup.procs" "$GOVD_PID" ||
     fail "governord (pid $GOVD_PID) is not in $root/governord: $(cat "$root/governord/cgroup.procs")"
 note "governord moved itself into $root/governord"
-for c in cpu io memory pids; do
-    [[ " $(<"$root/cgroup.subtree_control") " == *" $c "* ]] ||
-        fail "controller $c is not enabled in $root/cgroup.subtree_control: $(<"$root/cgroup.subtree_control")"
+# The guest boots with no controller enabled anywhere: governord must enable them in
+# the ancestors of its root (here the cgroup2 mount) and in its root.
+for d in "$CG" "$root"; do
+    for c in cpu io memory pids; do
+        [[ " $(<"$d/cgroup.subtree_control") " == *" $c "* ]] ||
+            fail "controller $c is not enabled in $d/cgroup.subtree_control: '$(<"$d/cgroup.subtree_control")'"
+    done
 done
+note "cpu io memory pids enabled in $CG and $root"
 
 expect_file "$root/noncore.slice/memory.max" 1073741824
 disks=$(whole_disks)

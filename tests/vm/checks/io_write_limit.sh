@@ -12,7 +12,8 @@ note "io.slice/io.max has '$want_line'"
 # from dd's own byte count and elapsed time.
 dd_rate() {
     local out
-    out=$(run_in "$1" dd if=/dev/zero of=/dev/vdb bs=64K count=$(($2 * 16)) oflag=direct 2>&1) ||
+    # 256 KiB writes: few enough that a busy host's latency per write does not show.
+    out=$(run_in "$1" dd if=/dev/zero of=/dev/vdb bs=256K count=$(($2 * 4)) oflag=direct 2>&1) ||
         fail "dd in $1 failed: $out"
     echo "$out" | tail -n 1 >&2
     echo "$out" | awk '/copied/ { for (i = 1; i <= NF; i++) if ($i ~ /^s,?$/) t = $(i - 1);

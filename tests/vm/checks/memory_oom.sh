@@ -4,8 +4,8 @@
 start_test_daemon
 expect_file "$ROOT/mem.slice/memory.max" 67108864
 
-observe_memory_limit "$ROOT/mem.slice" "$ROOT/mem.slice/over.scope" 256 ||
-    fail "a 256 MiB allocation in class mem (memory.max 64 MiB) was not OOM-killed"
+observe_memory_limit "$ROOT/mem.slice" "$ROOT/mem.slice/over.scope" 128 ||
+    fail "a 128 MiB allocation in class mem (memory.max 64 MiB) was not OOM-killed"
 peak=$(<"$ROOT/mem.slice/memory.peak")
 in_range "mem.slice memory.peak (bytes)" "$peak" 60000000 67108864
 

@@ -12,9 +12,9 @@ mkdir -p "$CG/negctl/limited.scope" "$CG/negctl/workload.scope"
 echo 64M >"$CG/negctl/limited.scope/memory.max"
 expect_file "$CG/negctl/workload.scope/memory.max" max
 
-if observe_memory_limit "$CG/negctl/workload.scope" "$CG/negctl/workload.scope" 256; then
+if observe_memory_limit "$CG/negctl/workload.scope" "$CG/negctl/workload.scope" 128; then
     fail "the memory observation passed on a group WITHOUT a limit: the memory check cannot fail"
 fi
 note "broken setup detected: the observation reported no enforcement"
-observe_memory_limit "$CG/negctl/limited.scope" "$CG/negctl/limited.scope" 256 ||
+observe_memory_limit "$CG/negctl/limited.scope" "$CG/negctl/limited.scope" 128 ||
     fail "positive control: the observation did not see the limit on the group that has it"

@@ -255,28 +255,41 @@ EOF
 }
 
 # wait_totals FILE CLASS FIELD MIN SECONDS: waits until FIELD of CLASS in the totals
-# file is >= MIN; prints the last value seen ("none" when absent). One python3
-# process polls (each start costs seconds under TCG).
+# file is >= MIN; prints the last value seen ("none" when absent) and returns 1 if it
+# never got there. One python3 process polls (each start costs seconds under TCG),
+# and leaves every scalar field of CLASS, as seen last, in TOTALS_SNAP as
+# "field value" lines for snap_field (MIN 0 and SECONDS 0 just take a snapshot).
+TOTALS_SNAP=/run/gov-totals.snap
 wait_totals() {
-    python3 - "$@" <<'PY'
+    python3 - "$@" "$TOTALS_SNAP" <<'PY'
 import json, sys, time
-path, cls, field, want, limit = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), float(sys.argv[5])
+path, cls, field, want, limit, snap = sys.argv[1:7]
+want, limit = int(want), float(limit)
 end = time.monotonic() + limit
-value = "none"
 while True:
     try:
         with open(path) as f:
-            value = json.load(f)["classes"][cls][field]
-    except (OSError, ValueError, KeyError, TypeError):
-        value = "none"
-    if isinstance(value, int) and value >= want:
+            fields = json.load(f)["classes"][cls]
+        value = fields.get(field, "none")
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        fields, value = {}, "none"
+    done = isinstance(value, int) and value >= want
+    if done or time.monotonic() > end:
+        with open(snap, "w") as f:
+            for k, v in fields.items():
+                if isinstance(v, int):
+                    f.write(f"{k} {v}\n")
         print(value)
-        sys.exit(0)
-    if time.monotonic() > end:
-        print(value)
-        sys.exit(1)
+        sys.exit(0 if done else 1)
     time.sleep(0.2)
 PY
+}
+
+# snap_field FIELD: FIELD from the last wait_totals snapshot, 0 when it was absent.
+snap_field() {
+    local v
+    v=$(stat_field "$TOTALS_SNAP" "$1")
+    echo "${v:-0}"
 }
 
 # print_totals FILE: the whole totals file, for the log.
@@ -344,10 +357,9 @@ check_restart_adopts() {
     local pid=$BG_PID
     note "workload: spinner pid $pid in $ROOT/$group"
     wait_tracked "$group"
-    ended0=$(wait_totals "$TOTALS" acct workloads_ended 0 0) || ended0=0
-    [ "$ended0" = none ] && ended0=0
-    usage0=$(wait_totals "$TOTALS" acct cpu_usage_usec 0 0) || usage0=0
-    [ "$usage0" = none ] && usage0=0
+    wait_totals "$TOTALS" acct workloads_ended 0 0 >/dev/null
+    ended0=$(snap_field workloads_ended)
+    usage0=$(snap_field cpu_usage_usec)
 
     daemon_stop "$sig"
     if [ "$sig" = TERM ] && [ "$GOVD_RC" -ne 0 ]; then
@@ -382,10 +394,11 @@ check_restart_adopts() {
         fail "acct workloads_ended is $ended, want $((ended0 + 1)) (the adopted workload's end was not accounted)"
     }
     note "acct workloads_ended: $ended0 -> $ended"
-    usage=$(wait_totals "$TOTALS" acct cpu_usage_usec $((usage0 + 100000)) 1) || {
+    usage=$(snap_field cpu_usage_usec)
+    if [ "$usage" -lt $((usage0 + 100000)) ]; then
         print_totals "$TOTALS"
         fail "acct cpu_usage_usec is $usage, want at least $usage0 + 100000 (the spinner ran at 10% for seconds)"
-    }
+    fi
     note "acct cpu_usage_usec: $usage0 -> $usage"
     wait_until 10 test ! -d "$ROOT/$group" || fail "$ROOT/$group was not removed after it ended"
     note "$ROOT/$group removed after its accounting"

@@ -34,9 +34,30 @@ cleanup_cgroups() {
     done
     [[ $ev == *"populated 1"* ]] && echo "GOV-VM cleanup: groups still populated after cgroup.kill"
     find /sys/fs/cgroup -mindepth 1 -depth -type d -exec rmdir {} + 2>/dev/null
+    # Back to the state of a fresh boot: no controller enabled at the top, so that
+    # every check sees whether governord enables what it needs in the ancestors.
+    local c off=""
+    for c in $(</sys/fs/cgroup/cgroup.subtree_control); do off="$off -$c"; done
+    [ -z "$off" ] || echo "$off" >/sys/fs/cgroup/cgroup.subtree_control ||
+        echo "GOV-VM cleanup: could not disable$off at /sys/fs/cgroup"
     # State directories belong to the check that made them.
     rm -rf /run/gov-* 2>/dev/null
 }
+
+# A private D-Bus bus stands in for the system bus (the guest runs no system
+# services): governord connects to "the system bus" by default, and sd-bus (in
+# governord and govctl alike) honours DBUS_SYSTEM_BUS_ADDRESS. The session
+# configuration lets root own org.governor.Governor1 without a policy file.
+GOV_BUS_DIR=/run/dbus-test
+mkdir -p "$GOV_BUS_DIR"
+export DBUS_SYSTEM_BUS_ADDRESS=unix:path=$GOV_BUS_DIR/system_bus_socket
+if command -v dbus-daemon >/dev/null; then
+    dbus-daemon --config-file=/usr/share/dbus-1/session.conf --address="$DBUS_SYSTEM_BUS_ADDRESS" \
+        --fork --nopidfile --print-address=1 >"$GOV_BUS_DIR/address" ||
+        echo "GOV-VM WARNING: dbus-daemon did not start; governord cannot own its bus name"
+else
+    echo "GOV-VM WARNING: no dbus-daemon (Debian package dbus); governord cannot own its bus name"
+fi
 
 echo "GOV-VM kernel $(uname -r), $(nproc) CPUs, cgroup2 controllers: $(cat /sys/fs/cgroup/cgroup.controllers)"
 for c in $GOV_CHECKS; do

@@ -1,5 +1,6 @@
-// spinner SECONDS [THREADS]: burns CPU on THREADS threads (default 1) for SECONDS of
-// wall-clock time (fractions allowed), then prints the CPUs it was allowed on
+// spinner SECONDS [THREADS]: prints "spinning" (flushed) once started, burns CPU on
+// THREADS threads (default 1) for SECONDS of wall-clock time (fractions allowed), then
+// prints the CPUs it was allowed on
 // ("affinity=0-1" from sched_getaffinity) and the CPUs it was seen running on
 // ("ran_on=1"), and exits 0.
 #define _GNU_SOURCE
@@ -60,6 +61,8 @@ int main(int argc, char** argv) {
         return 2;
     }
     pthread_t tids[64];
+    printf("spinning\n");
+    fflush(stdout);
     for (int i = 0; i < threads; i++) pthread_create(&tids[i], NULL, spin, NULL);
     for (int i = 0; i < threads; i++) pthread_join(tids[i], NULL);
     cpu_set_t set;
