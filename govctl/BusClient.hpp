@@ -32,6 +32,9 @@ class GovernorProxy final : public sdbus::ProxyInterfaces<org::governor::Manager
     }
     ~GovernorProxy() { unregisterProxy(); }
 
+    // org.freedesktop.DBus.Peer.Ping: throws when the daemon is gone.
+    void ping() { getProxy().callMethod("Ping").onInterface("org.freedesktop.DBus.Peer"); }
+
     // Called for every WorkloadExited signal (group, pid, status, signal).
     std::function<void(const std::string&, uint32_t, int32_t, int32_t)> onExit;
 

@@ -29,6 +29,7 @@ struct Options {
 };
 
 constexpr int kForwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+constexpr int kLivenessCheckMs = 2000;
 
 std::string currentDir() {
     std::vector<char> buf(4096);
@@ -99,11 +100,18 @@ int run(const Options& opt, CommandContext& ctx) {
                 break;
             auto pd = connection->getEventLoopPollData();
             struct pollfd fds[2] = {{pd.fd, pd.events, 0}, {sigFd, POLLIN, 0}};
-            int r = ::poll(fds, 2, pd.getPollTimeout());
+            // Wake up now and then to check that the daemon is still there: if it
+            // dies, the exit signal never comes.
+            int timeout = pd.getPollTimeout();
+            if (timeout < 0 || timeout > kLivenessCheckMs)
+                timeout = kLivenessCheckMs;
+            int r = ::poll(fds, 2, timeout);
             if (r < 0 && errno != EINTR) {
                 ctx.err << "govctl exec: poll: " << std::strerror(errno) << "\n";
                 return kExitFailed;
             }
+            if (r == 0 && timeout == kLivenessCheckMs)
+                proxy->ping();
             if (r > 0 && (fds[1].revents & POLLIN)) {
                 struct signalfd_siginfo si {};
                 while (::read(sigFd, &si, sizeof si) == static_cast<ssize_t>(sizeof si)) {
@@ -118,46 +126,14 @@ int run(const Options& opt, CommandContext& ctx) {
             }
         }
     } catch (const sdbus::Error& e) {
-        ctx.err << "govctl exec: waiting for " << group << ": " << messageFor(e) << "\n";
+        ctx.err << "govctl exec: lost governord while waiting for " << group
+                << " (the workload's exit status is unknown): " << messageFor(e) << "\n";
         return exitCodeFor(e);
     }
     return *status;
 }
 
 }  // namespace
-
-std::vector<std::string> splitExecCommand(std::vector<std::string>& args) {
-    // args[0] is the program; find "exec" as the first non-option word.
-    size_t i = 1;
-    while (i < args.size() && !args[i].empty() && args[i][0] == '-')
-        ++i;
-    if (i >= args.size() || args[i] != "exec")
-        return {};
-    ++i;
-    // exec's own options: --class X, --class=X, -c X, -cX, -h, --help.
-    while (i < args.size()) {
-        const std::string& a = args[i];
-        if (a == "--") {
-            args.erase(args.begin() + static_cast<std::ptrdiff_t>(i));
-            break;
-        }
-        if (a == "--class" || a == "-c") {
-            i += 2;
-            continue;
-        }
-        if (a.rfind("--class=", 0) == 0 || (a.rfind("-c", 0) == 0 && a.size() > 2) || a == "-h" ||
-            a == "--help") {
-            ++i;
-            continue;
-        }
-        break;  // the command
-    }
-    if (i > args.size())
-        return {};
-    std::vector<std::string> command(args.begin() + static_cast<std::ptrdiff_t>(i), args.end());
-    args.resize(i);
-    return command;
-}
 
 void registerExec(CLI::App& app, CommandContext& ctx) {
     auto opt = std::make_shared<Options>();
