@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "gov/daemon/Ancestors.hpp"
 #include "gov/runtime/Accounting.hpp"
 #include "gov/runtime/Devices.hpp"
 #include "gov/runtime/Freezer.hpp"
@@ -94,6 +95,14 @@ Result<std::unique_ptr<Governor>> Governor::start(GovernorConfig config) {
         for (const auto& d : compiled.diagnostics)
             all += "\n  " + d.format();
         return Error::withReason("load policy", "the policy is invalid:" + all);
+    }
+    if (!config.enableAncestorsFrom.empty()) {
+        const auto& managed = managedControllers();
+        for (const auto& problem :
+             enableAncestorControllers(config.enableAncestorsFrom, config.cgroupRoot,
+                                       {managed.begin(), managed.end()})) {
+            spdlog::warn("enable controllers above {}: {}", config.cgroupRoot, problem);
+        }
     }
     if (::mkdir(config.cgroupRoot.c_str(), 0755) < 0 && errno != EEXIST) {
         return Error::fromErrno("create cgroup root " + config.cgroupRoot);

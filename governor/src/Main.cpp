@@ -46,6 +46,7 @@ int main(int argc, char** argv) {
     }
     GovernorConfig config;
     config.cgroupRoot = options->cgroupRoot;
+    if (options->enableAncestors) config.enableAncestorsFrom = options->cgroupMount;
     config.stateDir = options->stateDir;
     config.policyFiles = options->policyFiles;
     config.policyDir = options->policyDir;

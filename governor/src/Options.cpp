@@ -62,11 +62,16 @@ Result<Options> resolveDefaults(Options o, const std::string& procRoot) {
         o.stateDir = sd && *sd ? std::string(sd).substr(0, std::string(sd).find(':'))
                                : std::string(kDefaultStateDir);
     }
+    const bool underSystemd = std::getenv("INVOCATION_ID") != nullptr;
+    auto mount = runtime::discoverCgroup2(procRoot);
+    if (mount) {
+        o.cgroupMount = mount->path;
+        o.enableAncestors = !underSystemd;
+    }
     if (o.cgroupRoot.empty()) {
-        auto mount = runtime::discoverCgroup2(procRoot);
         if (!mount)
             return std::move(mount).error().wrap("find the cgroup v2 hierarchy");
-        if (std::getenv("INVOCATION_ID")) {
+        if (underSystemd) {
             auto own = runtime::currentCgroup(procRoot);
             if (!own)
                 return std::move(own).error().wrap("find the service's cgroup");

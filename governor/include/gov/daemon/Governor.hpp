@@ -30,6 +30,9 @@ struct GovernorConfig {
     std::vector<std::string> policyFiles;  // empty and no policyDir files: built-in default
     std::string policyDir;                 // *.toml in name order, after policyFiles
     bool moveSelf = true;                  // move this process into <root>/governord
+    // When set, controllers are enabled from this cgroup2 mount down to the root's
+    // parent first (see Ancestors.hpp); empty: the parents are someone else's.
+    std::string enableAncestorsFrom;
     std::string sysRoot = "/sys";          // block devices
     std::string devRoot = "/dev";
     std::chrono::milliseconds freezeTimeout{2000};

@@ -18,6 +18,11 @@ struct Options {
     std::vector<std::string> policyFiles;            // --policy (repeatable)
     std::string policyDir;                           // --policy-dir
     std::string cgroupRoot;                          // --cgroup-root; empty = automatic
+    // Filled by resolveDefaults: the cgroup2 mount, and whether the daemon enables
+    // controllers in the groups between it and the root (not under systemd, whose
+    // groups those are).
+    std::string cgroupMount;
+    bool enableAncestors = false;
     std::string stateDir;                            // --state-dir
     std::string logLevel = "info";                   // --log-level
     std::chrono::milliseconds rescanInterval{5000};  // --rescan-interval (seconds)
