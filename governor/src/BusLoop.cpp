@@ -50,7 +50,12 @@ void BusLoop::process() {
         while (connection_.processPendingRequest()) {
         }
     } catch (const std::exception& e) {
-        spdlog::error("D-Bus: processing a message failed: {}", e.what());
+        // Method handlers' sdbus::Errors become error replies inside sdbus-c++;
+        // what escapes is the connection itself failing (the bus went away).
+        // Re-arming would spin on a dead fd: stop, the daemon keeps governing.
+        spdlog::error("D-Bus: the connection failed ({}); the control API is off", e.what());
+        stop();
+        return;
     }
     arm();
 }
