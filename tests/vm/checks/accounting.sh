@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # accounting: a finished workload's final counters land in its class totals and its group is removed
-# timeout: 90
+# timeout: 120
 start_test_daemon
 wait_totals "$TOTALS" batch workloads_ended 0 0 >/dev/null
 ended0=$(snap_field workloads_ended)

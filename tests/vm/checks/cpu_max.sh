@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # cpu_max: cpu.max = "20%" throttles a spinner to about 20% of one CPU
-# timeout: 90
+# timeout: 120
 start_test_daemon
 expect_file "$ROOT/cpu.slice/cpu.max" "20000 100000"
 stat=$ROOT/cpu.slice/cpu.stat

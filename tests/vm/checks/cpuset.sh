@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # cpuset: a workload of a class with cpuset.cpus = "1" runs only on CPU 1
-# timeout: 90
+# timeout: 120
 start_test_daemon
 expect_file "$ROOT/cpu.slice/cpuset.cpus" 1
 expect_file "$ROOT/cpu.slice/cpuset.cpus.effective" 1

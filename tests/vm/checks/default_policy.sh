@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # default_policy: with no policy, governord writes the built-in default limits
-# timeout: 90
+# timeout: 120
 root=$CG/governor
 daemon_start "$root" /run/gov-default_policy/state
 

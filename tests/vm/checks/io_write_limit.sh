@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # io_write_limit: direct writes to a virtio disk run at the class io.write_bps (1 MiB/s) within 15%
-# timeout: 120
+# timeout: 150
 start_test_daemon
 dev=$(<"/sys/block/vdb/dev")
 want_line="$dev rbps=max wbps=1048576 riops=max wiops=max"

@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # memory_oom: over the class memory.max a workload is OOM-killed and counted; under it, it completes
-# timeout: 120
+# timeout: 150
 start_test_daemon
 expect_file "$ROOT/mem.slice/memory.max" 67108864
 

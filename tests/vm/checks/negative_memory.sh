@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # negative_memory: the memory observation reports FAIL when the limit went to the wrong group
-# timeout: 90
+# timeout: 120
 # A deliberately broken setup: memory.max 64 MiB is written to a sibling group, not to
 # the one the workload runs in. The same observation memory_oom uses must say "not
 # enforced" here, or the checks could not fail. The positive control (the observation

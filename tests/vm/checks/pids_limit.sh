@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # pids_limit: forks stop at the class pids.max (10) with EAGAIN
-# timeout: 90
+# timeout: 120
 start_test_daemon
 expect_file "$ROOT/pids.slice/pids.max" 10
 out=$(run_in "$ROOT/pids.slice/fork.scope" "$FORKER" 50 2>&1) || fail "forker failed: $out"

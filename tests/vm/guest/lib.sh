@@ -329,12 +329,19 @@ wait_tracked() {
 # EVENTS_DIR/memory.events (hierarchical: GROUP or an ancestor) went up; 1 otherwise.
 # Prints what it saw.
 observe_memory_limit() {
-    local events=$1/memory.events group=$2 mib=$3 before after rc out
+    observe_oom "$1" "$3" run_in "$2"
+}
+
+# observe_oom EVENTS_DIR MIB LAUNCHER...: the same observation, with the allocator
+# started by LAUNCHER... (a command prefix: `run_in GROUP`, `govctl exec --class C --`).
+observe_oom() {
+    local events=$1/memory.events mib=$2 before after rc out
+    shift 2
     before=$(stat_field "$events" oom_kill)
-    out=$(run_in "$group" "$ALLOC" "$mib" 2>&1)
+    out=$("$@" "$ALLOC" "$mib" 2>&1)
     rc=$?
     after=$(stat_field "$events" oom_kill)
-    note "alloc $mib MiB in $group: exit status $rc, last output '$(echo "$out" | tail -n 1)'"
+    note "alloc $mib MiB started by '$*': exit status $rc, last output '$(echo "$out" | tail -n 1)'"
     note "$events oom_kill: $before -> $after"
     if [ "$rc" -eq 137 ] && [ "$after" -gt "$before" ]; then
         note "observation: the $mib MiB allocation was OOM-killed (limit enforced)"
