@@ -43,6 +43,11 @@ elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
 
 [ "$(id -u)" -eq 0 ] || die "the deployment tier needs root (debootstrap, mkfs.ext4 -d of a root tree, dpkg-buildpackage deps)"
 PATH=$PATH:/usr/sbin:/sbin
+# What this tier needs beyond scripts/test's packages (debootstrap) is installed here,
+# with the same helper (apt, only what is missing).
+. "$src/scripts/lib.sh"
+gov_ensure_packages debootstrap qemu-system-x86 busybox-static cpio kmod e2fsprogs xz-utils zstd \
+    binutils >&2 || die "installing the tier's Debian packages failed"
 need_tool() {  # need_tool COMMAND PACKAGE
     command -v "$1" >/dev/null 2>&1 ||
         die "$1 not found: install the Debian package $2 (scripts/test does)"
@@ -158,8 +163,22 @@ log "kernel $kver ($(basename "$kdeb"))"
 # --- the guest image: bookworm + systemd + the package's run-time dependencies -------
 # The dependencies come from the .deb itself (first alternative, version constraints
 # dropped), so the image follows the package; make-image.sh keys its cache on them.
-depends=$( { dpkg-deb -f "$deb" Depends; dpkg-deb -f "$deb" Pre-Depends; } | tr '\n' ',' | tr ',' '\n' |
-    sed -e 's/|.*//' -e 's/(.*)//' -e 's/:any//' -e 's/[[:space:]]//g' | grep -v '^$' | sort -u | tr '\n' ' ')
+# debootstrap cannot resolve virtual packages (libspdlog1.10-fmt9 is provided by
+# libspdlog1.10): apt on this host names the real one.
+real_package() {
+    if apt-cache policy "$1" 2>/dev/null | grep -q 'Candidate: (none)'; then
+        apt-cache showpkg "$1" | sed -n '/^Reverse Provides:/{n;p;q}' | awk '{print $1}'
+    else
+        echo "$1"
+    fi
+}
+depends=""
+for p in $( { dpkg-deb -f "$deb" Depends; dpkg-deb -f "$deb" Pre-Depends; } | tr '\n' ',' | tr ',' '\n' |
+    sed -e 's/|.*//' -e 's/(.*)//' -e 's/:any//' -e 's/[[:space:]]//g' | grep -v '^$' | sort -u); do
+    r=$(real_package "$p")
+    [ -n "$r" ] || die "the package depends on $p, which apt here cannot resolve to a real package"
+    depends="$depends $r"
+done
 t0=$(date +%s.%N)
 image=$("$here/make-image.sh" --cache "$cache" --packages "systemd systemd-sysv dbus udev kmod $depends") ||
     die "building the guest image failed (see above)"
