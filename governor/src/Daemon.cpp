@@ -100,6 +100,7 @@ void Daemon::stop() {
     events_.cancel(ignored);
     rescanTimer_.cancel();
     watchdogTimer_.cancel();
+    if (onStop) onStop();
 }
 
 }  // namespace gov::daemon

@@ -61,13 +61,14 @@ int main(int argc, char** argv) {
     logTree(**governor);
 
     boost::asio::io_context io;
+    Daemon daemon(io, **governor, options->rescanInterval);
+
     // The D-Bus control API (exec, status, freeze/thaw/kill, reload, policy
     // check/diff) on the same io_context; its name is owned before readiness is
-    // announced. Stopped on the signals that stop the daemon.
+    // announced.
     gov::runtime::Clone3Spawner spawner;
     ExecService exec(io, **governor, spawner);
     std::unique_ptr<BusService> bus;
-    boost::asio::signal_set busStop(io, SIGTERM, SIGINT);
     if (!options->bus.empty()) {
         BusOptions busOptions;
         busOptions.address = options->bus;
@@ -75,10 +76,6 @@ int main(int argc, char** argv) {
         auto started = BusService::start(io, **governor, exec, busOptions);
         if (started) {
             bus = std::move(*started);
-            busStop.async_wait([&](const boost::system::error_code&, int) {
-                bus->stop();
-                exec.stop();
-            });
         } else if (options->bus == "system") {
             // The default: a host without a usable system bus still gets its
             // classes governed, only without the control API.
@@ -89,15 +86,11 @@ int main(int argc, char** argv) {
             return 1;
         }
     }
-    Daemon daemon(io, **governor, options->rescanInterval);
-    daemon.start();
 
     // The metrics endpoint runs on the same io_context: scrapes read daemon state
-    // on the one thread that owns it. It is stopped on the signals that stop the
-    // daemon, so that io.run() returns.
+    // on the one thread that owns it.
     gov::exporter::Collector collector;
     std::unique_ptr<gov::exporter::MetricsServer> metrics;
-    boost::asio::signal_set metricsStop(io, SIGTERM, SIGINT);
     if (!options->metricsListen.empty()) {
         auto server = gov::exporter::MetricsServer::start(io, options->metricsListen, [&] {
             return collector.scrape(gov::exporter::inputFrom(**governor, GOV_VERSION));
@@ -107,9 +100,16 @@ int main(int argc, char** argv) {
             return 1;
         }
         metrics = std::move(*server);
-        metricsStop.async_wait([&](const boost::system::error_code&, int) { metrics->stop(); });
         spdlog::info("metrics on http://{}/metrics", options->metricsListen);
     }
+
+    // Every source on the loop stops with the daemon, so that io.run() returns.
+    daemon.onStop = [&] {
+        if (bus) bus->stop();
+        exec.stop();
+        if (metrics) metrics->stop();
+    };
+    daemon.start();
     spdlog::info("governord ready: {}", (*governor)->statusLine());
     io.run();
     spdlog::info("governord stopped");

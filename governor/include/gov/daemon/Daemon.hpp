@@ -29,6 +29,8 @@ class Daemon {
     void stop();
     // Hook run after each successful or failed reload (the D-Bus service uses it).
     std::function<void(const ReloadOutcome&)> onReload;
+    // Hook run by stop(): the other sources on the loop (D-Bus, metrics) stop too.
+    std::function<void()> onStop;
 
   private:
     void armSignals();
