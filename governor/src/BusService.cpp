@@ -3,7 +3,12 @@
 #include <sdbus-c++/sdbus-c++.h>
 #include <spdlog/spdlog.h>
 
+#include <charconv>
 #include <exception>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <optional>
 
 #include "gov/daemon/BusAccess.hpp"
 #include "gov/daemon/BusLoop.hpp"
@@ -46,11 +51,60 @@ GroupStruct toStruct(const GroupInfo& g) {
                        g.ioReadBytes, g.ioWriteBytes, g.tasks);
 }
 
+struct ProcIds {
+    uid_t uid = 0;  // real
+    gid_t gid = 0;  // real
+    std::vector<gid_t> groups;
+};
+
+// The first number after `key` on its line ("Uid:\t1000\t1000\t..."), and for
+// "Groups:" every number.
+std::vector<uint32_t> procNumbers(const std::string& status, const std::string& key) {
+    std::vector<uint32_t> out;
+    auto at = status.find("\n" + key);
+    if (at == std::string::npos)
+        return out;
+    at += key.size() + 1;
+    auto end = status.find('\n', at);
+    const char* p = status.data() + at;
+    const char* last = status.data() + (end == std::string::npos ? status.size() : end);
+    while (p < last) {
+        while (p < last && (*p == ' ' || *p == '\t'))
+            ++p;
+        uint32_t v = 0;
+        auto [next, ec] = std::from_chars(p, last, v);
+        if (ec != std::errc())
+            break;
+        out.push_back(v);
+        p = next;
+    }
+    return out;
+}
+
+std::optional<ProcIds> readProcIds(pid_t pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+    if (!in)
+        return std::nullopt;
+    std::string status = "\n" + std::string(std::istreambuf_iterator<char>(in), {});
+    auto uids = procNumbers(status, "Uid:");
+    auto gids = procNumbers(status, "Gid:");
+    if (uids.empty() || gids.empty())
+        return std::nullopt;
+    ProcIds ids;
+    ids.uid = uids[0];
+    ids.gid = gids[0];
+    for (uint32_t g : procNumbers(status, "Groups:"))
+        ids.groups.push_back(g);
+    return ids;
+}
+
 class ManagerAdaptor final : public sdbus::AdaptorInterfaces<org::governor::Manager1_adaptor> {
   public:
     ManagerAdaptor(sdbus::IConnection& connection, Governor& governor, ExecService& exec,
                    BusOptions& options)
         : AdaptorInterfaces(connection, kBusObjectPath),
+          busDriver_(
+              sdbus::createProxy(connection, "org.freedesktop.DBus", "/org/freedesktop/DBus")),
           governor_(governor),
           exec_(exec),
           options_(options) {
@@ -59,18 +113,43 @@ class ManagerAdaptor final : public sdbus::AdaptorInterfaces<org::governor::Mana
     ~ManagerAdaptor() { unregisterAdaptor(); }
 
   private:
-    // Who sent the message being processed, from the bus (the bus daemon's view
-    // of the peer, completed from /proc by sd-bus); never from the arguments.
+    // Who sent the message being processed, from the bus: ONE
+    // GetConnectionCredentials call to the bus daemon (uid and supplementary
+    // groups as the kernel reported them when the peer connected, and its pid),
+    // where sd-bus's per-field queries would make one round trip per field. The
+    // primary gid is not in that answer; it is read from /proc/<pid>/status, as
+    // sd-bus itself would, after checking that the process there still has the
+    // caller's uid. Never from the method's arguments.
     Caller caller() {
         const sdbus::Message* msg = getObject().getCurrentlyProcessedMessage();
         if (!msg)
             throw sdbus::Error("org.governor.Error.Failed", "no current message");
         Caller c;
         try {
-            c.uid = msg->getCredsUid();
-            c.gid = msg->getCredsGid();
-            c.groups = msg->getCredsSupplementaryGids();
-            c.pid = msg->getCredsPid();
+            std::map<std::string, sdbus::Variant> creds;
+            busDriver_->callMethod("GetConnectionCredentials")
+                .onInterface("org.freedesktop.DBus")
+                .withArguments(msg->getSender())
+                .storeResultsTo(creds);
+            auto uid = creds.find("UnixUserID");
+            auto pid = creds.find("ProcessID");
+            if (uid == creds.end() || pid == creds.end())
+                throw sdbus::Error("org.governor.Error.Failed", "the bus did not say uid and pid");
+            c.uid = uid->second.get<uint32_t>();
+            c.pid = static_cast<pid_t>(pid->second.get<uint32_t>());
+            auto ids = readProcIds(c.pid);
+            if (!ids || ids->uid != c.uid) {
+                throw sdbus::Error("org.governor.Error.Failed",
+                                   "process " + std::to_string(c.pid) +
+                                       " is gone or is no longer uid " + std::to_string(c.uid));
+            }
+            c.gid = ids->gid;
+            if (auto groups = creds.find("UnixGroupIDs"); groups != creds.end()) {
+                for (uint32_t g : groups->second.get<std::vector<uint32_t>>())
+                    c.groups.push_back(g);
+            } else {
+                c.groups = ids->groups;  // bus daemons before 1.11
+            }
         } catch (const sdbus::Error& e) {
             // Without an identity nothing is allowed.
             throw sdbus::Error(
@@ -202,6 +281,7 @@ class ManagerAdaptor final : public sdbus::AdaptorInterfaces<org::governor::Mana
 
     std::string Version() override { return options_.version; }
 
+    std::unique_ptr<sdbus::IProxy> busDriver_;  // org.freedesktop.DBus, for credentials
     Governor& governor_;
     ExecService& exec_;
     BusOptions& options_;
