@@ -69,14 +69,21 @@ done
 for h in alloc forker spinner; do
     [ -x "$helpers/gov_vm_$h" ] || die "helper $helpers/gov_vm_$h is not built"
 done
-# The guest mounts tmpfs over these (the host's / is read-only there): nothing the
-# guest must see may live under them.
+# The guest mounts tmpfs over these (the host's / is read-only there). A tree the
+# guest must see that lives under one of them (a CI clone in /tmp or /root) is kept:
+# the guest binds its folder just below the hidden one back in place (gov.keep=).
+keep=""
 for p in "$src" "$work" "$helpers" "$governord" "$govctl"; do
-    case $p in
-        /tmp/* | /run/* | /var/tmp/* | /var/lib/governor/* | /var/log/* | /root/*)
-            die "$p is under a folder the guest hides with tmpfs (/tmp /run /var/tmp /var/log /root): use a build tree elsewhere" ;;
-    esac
+    for hidden in /tmp /run /var/tmp /var/lib/governor /var/log /root /etc/governor; do
+        case $p in
+            "$hidden"/*)
+                rest=${p#"$hidden"/}
+                top=$hidden/${rest%%/*}
+                case ",$keep," in *",$top,"*) ;; *) keep=${keep:+$keep,}$top ;; esac ;;
+        esac
+    done
 done
+[ -z "$keep" ] || log "the guest keeps $keep visible under its tmpfs folders"
 # A target that exists but is not built fails the checks that need it (lib.sh says
 # so in their logs), not the whole suite.
 [ -z "$governord" ] || [ -x "$governord" ] || log "WARNING: governord $governord is not built"
@@ -198,7 +205,7 @@ qemu_cmd=(
     -display none -no-reboot -nodefaults -monitor none
     -serial "file:$serial"
     -kernel "$kdir/vmlinux" -initrd "$run/initramfs.cpio.gz"
-    -append "console=ttyS0 panic=-1 quiet cgroup_no_v1=all systemd.unified_cgroup_hierarchy=1 gov.results=$results gov.payload=$here/guest/payload.sh"
+    -append "console=ttyS0 panic=-1 quiet cgroup_no_v1=all systemd.unified_cgroup_hierarchy=1 gov.results=$results gov.payload=$here/guest/payload.sh${keep:+ gov.keep=$keep}"
     -virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap"
     -virtfs "local,path=$results,mount_tag=results,security_model=none,multidevs=remap"
     -drive "file=$run/disk0.img,format=raw,if=virtio,cache=unsafe"
