@@ -244,6 +244,7 @@ int main(int argc, char** argv) {
          {},
          0},
         {"govctl status (one bus round trip, for reference)", {cfg.govctl, "status"}, {}, 0},
+        {"govctl --help (process start only, for reference)", {cfg.govctl, "--help"}, {}, 0},
     };
     // Warm-up: page cache, the daemon's first exec.
     for (auto& l : lines)
