@@ -552,4 +552,78 @@ TEST_F(GovctlLive, ReloadByRootReappliesThePolicy) {
     EXPECT_EQ(r.out, "policy reloaded\n");
 }
 
+// The shipped system-bus policy (packaging/dbus) under a system-type private bus
+// with the stock default-deny rules: root (governord) owns the name, everyone may
+// call the interface (governord refuses by itself), nobody else may own it.
+TEST_F(GovctlLive, ShippedSystemBusPolicyLetsEveryoneCallAndOnlyRootOwnTheName) {
+    const fs::path dir = tmp_ / "sysbus";
+    fs::create_directories(dir / "state");
+    ::chmod(dir.c_str(), 0755);
+    const std::string address = "unix:path=" + (dir / "bus").string();
+    spit(dir / "sys.conf",
+         "<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN\"\n"
+         " \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n"
+         "<busconfig><type>system</type><listen>" +
+             address +
+             "</listen>"
+             "<auth>EXTERNAL</auth><policy context=\"default\"><allow user=\"*\"/>"
+             "<deny own=\"*\"/><deny send_type=\"method_call\"/><allow send_type=\"signal\"/>"
+             "<allow send_requested_reply=\"true\" send_type=\"method_return\"/>"
+             "<allow send_requested_reply=\"true\" send_type=\"error\"/>"
+             "<allow receive_type=\"method_call\"/><allow receive_type=\"method_return\"/>"
+             "<allow receive_type=\"error\"/><allow receive_type=\"signal\"/>"
+             "<allow send_destination=\"org.freedesktop.DBus\" "
+             "send_interface=\"org.freedesktop.DBus\"/></policy>"
+             "<include>" GOV_SOURCE_DIR
+             "/packaging/dbus/org.governor.Governor1.conf</include>"
+             "</busconfig>\n");
+    pid_t bus = start({"/usr/bin/dbus-daemon", "--config-file=" + (dir / "sys.conf").string(),
+                       "--nofork", "--nopidfile"},
+                      dir / "bus.out", dir / "bus.err");
+    ASSERT_TRUE(waitFor([&] { return fs::exists(dir / "bus"); }, 5s)) << slurp(dir / "bus.err");
+    ::chmod((dir / "bus").c_str(), 0777);
+    const fs::path root = root_.string() + "-sys";
+    pid_t daemon = start({GOVERNORD, "--bus", address, "--cgroup-root", root.string(),
+                          "--state-dir", (dir / "state").string(), "--metrics-listen", ""},
+                         dir / "governord.out", dir / "governord.log");
+    ::setenv("GOVERNOR_BUS_ADDRESS", address.c_str(), 1);
+    const bool up = waitFor([&] { return runGovctl({"status"}).status == 0; }, 30s);
+    auto nobodyStatus = runGovctl({"status"}, true);
+    auto nobodyExec = runGovctl({"exec", "-c", "adhoc", "--", "true"}, true);
+    auto rootExec = runGovctl({"exec", "-c", "adhoc", "--", "true"});
+    ::setenv("GOVERNOR_BUS_ADDRESS", address_.c_str(), 1);
+    auto own = [&] {
+        const int n = outCounter_++;
+        pid_t p =
+            start({"/usr/bin/setpriv", "--reuid=nobody", "--regid=nogroup", "--init-groups", "--",
+                   "/usr/bin/busctl", "--address=" + address, "call", "org.freedesktop.DBus",
+                   "/org/freedesktop/DBus", "org.freedesktop.DBus", "RequestName", "su",
+                   "org.governor.Governor1", "0"},
+                  dir / ("own.out." + std::to_string(n)), dir / ("own.err." + std::to_string(n)));
+        int st = 0;
+        ::waitpid(p, &st, 0);
+        return std::make_pair(decode(st), slurp(dir / ("own.err." + std::to_string(n))));
+    }();
+
+    ::kill(daemon, SIGTERM);
+    int st = 0;
+    ::waitpid(daemon, &st, 0);
+    ::kill(bus, SIGTERM);
+    ::waitpid(bus, &st, 0);
+    for (const char* g : {"adhoc.slice", "core.slice", "noncore.slice", "governord"})
+        ::rmdir((root / g).c_str());
+    ::rmdir(root.c_str());
+
+    ASSERT_TRUE(up) << "governord (root) could not own the name on the system-type bus:\n"
+                    << slurp(dir / "governord.log");
+    EXPECT_EQ(nobodyStatus.status, 0) << nobodyStatus.err;
+    // The bus delivered the call; governord refused it (the built-in default
+    // policy lets nobody but root exec).
+    EXPECT_EQ(nobodyExec.status, 4);
+    EXPECT_EQ(nobodyExec.err, "govctl exec: uid 65534 (nobody) may not exec into class adhoc\n");
+    EXPECT_EQ(rootExec.status, 0) << rootExec.err;
+    EXPECT_NE(own.first, 0);
+    EXPECT_NE(own.second.find("Access denied"), std::string::npos) << own.second;
+}
+
 }  // namespace
