@@ -32,7 +32,9 @@ for c in $GOV_CHECKS; do
     echo "GOV-DEPLOY check $c: $(head -n 1 "$results/$c.result") ($(cat "$results/$c.time"))"
 done
 # The daemon's whole journal, for whoever debugs a failure.
-journalctl -u governord --no-pager -o short-monotonic >"$results/governord.journal" 2>&1 || true
+journalctl -u governord -u governor-root --no-pager -o short-monotonic \
+    >"$results/units.journal" 2>&1 || true
+journalctl -t governord --no-pager -o short-monotonic >"$results/governord.journal" 2>&1 || true
 sync
 touch "$results/suite.done"
 echo "GOV-DEPLOY payload done $(cut -d' ' -f1 /proc/uptime) s after boot"
