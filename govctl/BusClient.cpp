@@ -86,7 +86,7 @@ int withDaemon(CommandContext& ctx, const std::string& command,
                const std::function<int(GovernorProxy&)>& body) {
     try {
         auto connection = connectBus();
-        GovernorProxy proxy(*connection);
+        GovernorProxy proxy(*connection, false);
         return body(proxy);
     } catch (const sdbus::Error& e) {
         ctx.err << "govctl " << command << ": " << messageFor(e) << "\n";

@@ -26,9 +26,13 @@ inline constexpr const char* kBusAddressEnv = "GOVERNOR_BUS_ADDRESS";
 
 class GovernorProxy final : public sdbus::ProxyInterfaces<org::governor::Manager1_proxy> {
   public:
-    explicit GovernorProxy(sdbus::IConnection& connection)
+    // With `subscribe`, the WorkloadExited match is installed on the bus (one
+    // synchronous AddMatch) before the constructor returns; method calls need no
+    // subscription.
+    GovernorProxy(sdbus::IConnection& connection, bool subscribe)
         : ProxyInterfaces(connection, kBusName, kBusObjectPath) {
-        registerProxy();
+        if (subscribe)
+            registerProxy();
     }
     ~GovernorProxy() { unregisterProxy(); }
 

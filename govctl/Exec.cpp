@@ -73,7 +73,7 @@ int run(const Options& opt, CommandContext& ctx) {
     std::optional<int> status;
     try {
         connection = connectBus();
-        proxy = std::make_unique<GovernorProxy>(*connection);
+        proxy = std::make_unique<GovernorProxy>(*connection, true);
         // Subscribed (the proxy's match is in place) before the call, so the exit
         // of even the shortest workload is seen.
         proxy->onExit = [&](const std::string& g, uint32_t, int32_t st, int32_t) {
