@@ -100,7 +100,8 @@ void Daemon::stop() {
     events_.cancel(ignored);
     rescanTimer_.cancel();
     watchdogTimer_.cancel();
-    if (onStop) onStop();
+    if (onStop)
+        onStop();
 }
 
 }  // namespace gov::daemon

@@ -79,7 +79,20 @@ bool needsDevices(const policies::Policy& policy) {
 }  // namespace
 
 policies::CompileResult loadConfiguredPolicy(const GovernorConfig& config) {
-    return policies::loadPolicyFiles(config.policyFiles, config.policyDir);
+    if (!config.policyFiles.empty() || !config.policyDir.empty()) {
+        return policies::loadPolicyFiles(config.policyFiles, config.policyDir);
+    }
+    std::vector<std::string> files;
+    std::string dir;
+    struct stat st {};
+    if (!config.defaultPolicyFile.empty() && ::stat(config.defaultPolicyFile.c_str(), &st) == 0) {
+        files.push_back(config.defaultPolicyFile);
+    }
+    if (!config.defaultPolicyDir.empty() && ::stat(config.defaultPolicyDir.c_str(), &st) == 0 &&
+        S_ISDIR(st.st_mode)) {
+        dir = config.defaultPolicyDir;
+    }
+    return policies::loadPolicyFiles(files, dir);
 }
 
 Governor::Governor(GovernorConfig config, runtime::CgroupFs fs, runtime::EventsWatcher watcher)
@@ -98,9 +111,8 @@ Result<std::unique_ptr<Governor>> Governor::start(GovernorConfig config) {
     }
     if (!config.enableAncestorsFrom.empty()) {
         const auto& managed = managedControllers();
-        for (const auto& problem :
-             enableAncestorControllers(config.enableAncestorsFrom, config.cgroupRoot,
-                                       {managed.begin(), managed.end()})) {
+        for (const auto& problem : enableAncestorControllers(
+                 config.enableAncestorsFrom, config.cgroupRoot, {managed.begin(), managed.end()})) {
             spdlog::warn("enable controllers above {}: {}", config.cgroupRoot, problem);
         }
     }

@@ -26,16 +26,18 @@ int main(int argc, char** argv) {
     if (!parsed)
         return exitCode;
 
-    auto logger = spdlog::stderr_color_mt("governord");
-    spdlog::set_default_logger(logger);
-    // Under systemd the journal adds its own timestamps; "<N>" prefixes carry the
-    // syslog priority so `journalctl -p warning` works.
+    // Under systemd (stderr goes to the journal): the journal's native protocol, with
+    // priorities and the daemon's unit (see makeJournalSink); else timestamped lines
+    // on stderr.
+    std::shared_ptr<spdlog::logger> logger;
     if (std::getenv("JOURNAL_STREAM")) {
-        spdlog::set_pattern("%v");
-        logger->set_formatter(makeJournalFormatter());
+        logger =
+            std::make_shared<spdlog::logger>("governord", makeJournalSink(currentSystemdUnit()));
     } else {
-        spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e %^%-5l%$ %v");
+        logger = spdlog::stderr_color_mt("governord");
+        logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%-5l%$ %v");
     }
+    spdlog::set_default_logger(logger);
     spdlog::set_level(spdlog::level::from_str(parsed->logLevel));
     spdlog::flush_on(spdlog::level::info);
 
@@ -46,10 +48,13 @@ int main(int argc, char** argv) {
     }
     GovernorConfig config;
     config.cgroupRoot = options->cgroupRoot;
-    if (options->enableAncestors) config.enableAncestorsFrom = options->cgroupMount;
+    if (options->enableAncestors)
+        config.enableAncestorsFrom = options->cgroupMount;
     config.stateDir = options->stateDir;
     config.policyFiles = options->policyFiles;
     config.policyDir = options->policyDir;
+    config.defaultPolicyFile = kDefaultPolicyFile;
+    config.defaultPolicyDir = kDefaultPolicyDir;
 
     spdlog::info("governord {} starting: cgroup root {}, state {}, policy {}", GOV_VERSION,
                  config.cgroupRoot, config.stateDir, describePolicySources(config));
@@ -105,9 +110,11 @@ int main(int argc, char** argv) {
 
     // Every source on the loop stops with the daemon, so that io.run() returns.
     daemon.onStop = [&] {
-        if (bus) bus->stop();
+        if (bus)
+            bus->stop();
         exec.stop();
-        if (metrics) metrics->stop();
+        if (metrics)
+            metrics->stop();
     };
     daemon.start();
     spdlog::info("governord ready: {}", (*governor)->statusLine());

@@ -2,7 +2,6 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdlib>
-#include <filesystem>
 #include <iostream>
 
 #include "gov/runtime/Discovery.hpp"
@@ -49,14 +48,6 @@ std::optional<Options> parseOptions(int argc, char** argv, int& exitCode) {
 }
 
 Result<Options> resolveDefaults(Options o, const std::string& procRoot) {
-    namespace fs = std::filesystem;
-    std::error_code ec;
-    if (o.policyFiles.empty() && o.policyDir.empty()) {
-        if (fs::exists(kDefaultPolicyFile, ec))
-            o.policyFiles.push_back(kDefaultPolicyFile);
-        if (fs::is_directory(kDefaultPolicyDir, ec))
-            o.policyDir = kDefaultPolicyDir;
-    }
     if (o.stateDir.empty()) {
         const char* sd = std::getenv("STATE_DIRECTORY");
         o.stateDir = sd && *sd ? std::string(sd).substr(0, std::string(sd).find(':'))

@@ -1,7 +1,12 @@
 #include "gov/daemon/TreeLog.hpp"
 
-#include <spdlog/pattern_formatter.h>
+#include <spdlog/details/null_mutex.h>
+#include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
+#include <systemd/sd-journal.h>
+#include <systemd/sd-login.h>
+
+#include <cstdlib>
 
 namespace gov::daemon {
 
@@ -24,18 +29,29 @@ std::string trimmed(std::string s) {
     return s;
 }
 
-class JournalPriority : public spdlog::custom_flag_formatter {
+class JournalSink : public spdlog::sinks::base_sink<spdlog::details::null_mutex> {
   public:
-    void format(const spdlog::details::log_msg& msg, const std::tm&,
-                spdlog::memory_buf_t& dest) override {
+    explicit JournalSink(std::string unit) : unit_(std::move(unit)) {}
+
+  protected:
+    void sink_it_(const spdlog::details::log_msg& msg) override {
         // spdlog levels -> syslog priorities (debug 7, info 6, warning 4, err 3, crit 2).
-        static const char* kPriority[] = {"<7>", "<7>", "<6>", "<4>", "<3>", "<2>", "<6>"};
-        const char* p = kPriority[static_cast<int>(msg.level)];
-        dest.append(p, p + 3);
+        static const int kPriority[] = {7, 7, 6, 4, 3, 2, 6};
+        const int priority = kPriority[static_cast<int>(msg.level)];
+        const auto size = static_cast<int>(msg.payload.size());
+        if (unit_.empty()) {
+            sd_journal_send("MESSAGE=%.*s", size, msg.payload.data(), "PRIORITY=%d", priority,
+                            "SYSLOG_IDENTIFIER=governord", nullptr);
+        } else {
+            sd_journal_send("MESSAGE=%.*s", size, msg.payload.data(), "PRIORITY=%d", priority,
+                            "SYSLOG_IDENTIFIER=governord", "OBJECT_SYSTEMD_UNIT=%s", unit_.c_str(),
+                            nullptr);
+        }
     }
-    std::unique_ptr<custom_flag_formatter> clone() const override {
-        return std::make_unique<JournalPriority>();
-    }
+    void flush_() override {}
+
+  private:
+    std::string unit_;
 };
 
 }  // namespace
@@ -72,20 +88,29 @@ void logTree(const Governor& g) {
 }
 
 std::string describePolicySources(const GovernorConfig& config) {
-    if (config.policyFiles.empty() && config.policyDir.empty())
-        return "built-in default";
     std::string out;
     for (const auto& f : config.policyFiles)
         out += (out.empty() ? "" : ", ") + f;
     if (!config.policyDir.empty())
         out += (out.empty() ? "" : ", ") + config.policyDir + "/*.toml";
+    if (out.empty()) {
+        out = config.defaultPolicyFile + " and " + config.defaultPolicyDir +
+              "/*.toml when they exist, else the built-in default";
+    }
     return out;
 }
 
-std::unique_ptr<spdlog::formatter> makeJournalFormatter() {
-    auto f = std::make_unique<spdlog::pattern_formatter>();
-    f->add_flag<JournalPriority>('*').set_pattern("%*%v");
-    return f;
+std::shared_ptr<spdlog::sinks::sink> makeJournalSink(const std::string& unit) {
+    return std::make_shared<JournalSink>(unit);
+}
+
+std::string currentSystemdUnit() {
+    char* unit = nullptr;
+    if (sd_pid_get_unit(0, &unit) < 0 || !unit)
+        return "";
+    std::string out(unit);
+    std::free(unit);
+    return out;
 }
 
 }  // namespace gov::daemon

@@ -241,3 +241,23 @@ TEST_F(FakeTree, UnenforceableLimitsAreListedWhenControllersAreMissing) {
 
 }  // namespace
 }  // namespace gov::daemon
+
+namespace gov::daemon {
+namespace {
+
+TEST_F(FakeTree, APolicyFileCreatedAfterTheStartIsPickedUpByTheNextReload) {
+    config_.defaultPolicyFile = (base_ / "etc/policy.toml").string();
+    config_.defaultPolicyDir = (base_ / "etc/policy.d").string();
+    auto g = Governor::start(config_);
+    ASSERT_TRUE(g.ok()) << g.error().message();
+    EXPECT_EQ((*g)->policy(), policies::defaultPolicy());
+    writeFile(base_ / "etc/policy.toml", "[classes.adhoc]\npids.max = 1234\n");
+    writeFile(base_ / "etc/policy.d/extra.toml", "[classes.core]\n");
+    auto outcome = (*g)->reload();
+    ASSERT_TRUE(outcome.applied) << (outcome.messages.empty() ? "" : outcome.messages[0]);
+    EXPECT_EQ(knob("adhoc.slice", "pids.max"), "1234");
+    EXPECT_EQ((*g)->policy().classes.size(), 2u);
+}
+
+}  // namespace
+}  // namespace gov::daemon

@@ -29,11 +29,16 @@ struct GovernorConfig {
     std::string stateDir;                  // totals.json
     std::vector<std::string> policyFiles;  // empty and no policyDir files: built-in default
     std::string policyDir;                 // *.toml in name order, after policyFiles
-    bool moveSelf = true;                  // move this process into <root>/governord
+    // With no policyFiles and no policyDir: the default locations, looked at anew at
+    // every load, so that a policy file created after the start is picked up by the
+    // next reload. Whichever exists is used; neither: the built-in default policy.
+    std::string defaultPolicyFile;
+    std::string defaultPolicyDir;
+    bool moveSelf = true;  // move this process into <root>/governord
     // When set, controllers are enabled from this cgroup2 mount down to the root's
     // parent first (see Ancestors.hpp); empty: the parents are someone else's.
     std::string enableAncestorsFrom;
-    std::string sysRoot = "/sys";          // block devices
+    std::string sysRoot = "/sys";  // block devices
     std::string devRoot = "/dev";
     std::chrono::milliseconds freezeTimeout{2000};
     // A scope that is found empty but was never seen populated (an external

@@ -15,9 +15,9 @@ inline constexpr const char* kDefaultPolicyDir = "/etc/governor/policy.d";
 inline constexpr const char* kDefaultStateDir = "/var/lib/governor";
 
 struct Options {
-    std::vector<std::string> policyFiles;            // --policy (repeatable)
-    std::string policyDir;                           // --policy-dir
-    std::string cgroupRoot;                          // --cgroup-root; empty = automatic
+    std::vector<std::string> policyFiles;  // --policy (repeatable)
+    std::string policyDir;                 // --policy-dir
+    std::string cgroupRoot;                // --cgroup-root; empty = automatic
     // Filled by resolveDefaults: the cgroup2 mount, and whether the daemon enables
     // controllers in the groups between it and the root (not under systemd, whose
     // groups those are).
@@ -35,8 +35,9 @@ struct Options {
 std::optional<Options> parseOptions(int argc, char** argv, int& exitCode);
 
 // Fills in the documented defaults for what the command line left unset:
-// - policy: /etc/governor/policy.toml when it exists, and /etc/governor/policy.d
-//   when it exists; neither: the built-in default policy;
+// - policy: neither --policy nor --policy-dir leaves both empty: the daemon then
+//   uses /etc/governor/policy.toml and /etc/governor/policy.d, whichever exists at
+//   each (re)load, and the built-in default policy when neither does;
 // - state dir: $STATE_DIRECTORY (systemd's StateDirectory=) or /var/lib/governor;
 // - cgroup root: under systemd (INVOCATION_ID set) the service's own cgroup, which
 //   Delegate=yes hands to the daemon; otherwise <cgroup2 mount>/governor.

@@ -2,7 +2,7 @@
 // force and those that cannot be enforced; and its journal log format.
 #pragma once
 
-#include <spdlog/formatter.h>
+#include <spdlog/sinks/sink.h>
 
 #include <memory>
 #include <string>
@@ -18,8 +18,15 @@ void logTree(const Governor& governor);
 // "built-in default" or the files and directory.
 std::string describePolicySources(const GovernorConfig& config);
 
-// "<N>message" with N the syslog priority of the level, the format journald parses
-// from a service's stderr (sd-daemon(3)).
-std::unique_ptr<spdlog::formatter> makeJournalFormatter();
+// A sink that sends each line to the systemd journal with its native protocol:
+// MESSAGE, PRIORITY, SYSLOG_IDENTIFIER=governord and OBJECT_SYSTEMD_UNIT=`unit`.
+// journald files a line under the unit of the sender's *current* cgroup, and the
+// daemon moves itself into its cgroup root; OBJECT_SYSTEMD_UNIT (from a root
+// process) is what `journalctl -u <unit>` also matches, so the daemon's lines stay
+// under its own unit wherever its process lives.
+std::shared_ptr<spdlog::sinks::sink> makeJournalSink(const std::string& unit);
+
+// The unit of this process as systemd sees it now ("governord.service"), or "".
+std::string currentSystemdUnit();
 
 }  // namespace gov::daemon
