@@ -21,5 +21,7 @@ note "units the lines are attributed to: $units"
 echo "$warn" | grep -qi 'parsecs\|invalid\|policy' || fail "the refused reload of invalid.toml is not among the warnings"
 echo "$warn" | grep -qi 'refused\|denied\|not allowed\|may not' || fail "bob's refused exec is not among the warnings"
 n_t=$(echo "$all" | wc -l)
-n_u=$(journalctl -u governord -t governord --no-pager -o cat | wc -l)
+# Counted from the JSON: combining -u and -t in one journalctl does not AND them
+# (-u expands to a disjunction, -t only narrows its last term).
+n_u=$(journalctl -u governord --no-pager -o json | grep -c '"SYSLOG_IDENTIFIER":"governord"' || true)
 [ "$n_u" -eq "$n_t" ] || fail "journalctl -u governord shows $n_u of governord's $n_t lines; the rest are attributed to other units ($units): journald attributes a line to the unit of the sender's current cgroup, and governord moves itself into governor-root's cgroup"
