@@ -380,6 +380,45 @@ std::vector<MetricFamily> Collector::collect(const ScrapeInput& in) {
                 {{"class", u.className}, {"key", u.key}, {"controller", u.controller}}, 1);
         }
     }
+    auto policyLimit =
+        family("governor_class_policy_limit",
+               "The limit the policy in force sets on a class (bytes, bytes/s, IOPS, tasks, "
+               "weight, or CPUs for cpu.max), whether or not this kernel can enforce it; no "
+               "series for a limit that is unset or \"max\".",
+               kGauge);
+    if (in.policy) {
+        for (const auto& cls : in.policy->classes) {
+            const auto& r = cls.limits;
+            auto limit = [&](const char* key, const std::optional<policies::MaxOr>& v,
+                             const std::string& device = "") {
+                if (!v || v->isMax)
+                    return;
+                Labels labels = {{"class", cls.name}, {"key", key}};
+                if (!device.empty())
+                    labels.push_back({"device", device});
+                add(policyLimit, std::move(labels), static_cast<double>(v->value));
+            };
+            limit("memory.max", r.memoryMax);
+            limit("memory.high", r.memoryHigh);
+            limit("memory.low", r.memoryLow);
+            limit("memory.min", r.memoryMin);
+            limit("pids.max", r.pidsMax);
+            if (r.cpuWeight)
+                add(policyLimit, {{"class", cls.name}, {"key", "cpu.weight"}}, *r.cpuWeight);
+            if (r.cpuMax && r.cpuMax->quotaUsec) {
+                add(policyLimit, {{"class", cls.name}, {"key", "cpu.max"}},
+                    static_cast<double>(*r.cpuMax->quotaUsec) /
+                        static_cast<double>(r.cpuMax->periodUsec));
+            }
+            for (const auto& io : r.io) {
+                const std::string device = io.allDevices() ? "all" : io.device;
+                limit("io.read_bps", io.readBps, device);
+                limit("io.write_bps", io.writeBps, device);
+                limit("io.read_iops", io.readIops, device);
+                limit("io.write_iops", io.writeIops, device);
+            }
+        }
+    }
     auto reloads = family("governor_policy_reloads_total",
                           "Policy reloads by outcome (applied, invalid, failed).", kCounter);
     auto lastReload = family("governor_policy_last_reload_timestamp_seconds",
@@ -489,8 +528,8 @@ std::vector<MetricFamily> Collector::collect(const ScrapeInput& in) {
         if (!f.metric.empty())
             out.push_back(std::move(f));
     };
-    for (auto* f : {&buildInfo, &controllerAvailable, &unenforceable, &reloads, &lastReload,
-                    &lastReloadOk, &execs, &managed}) {
+    for (auto* f : {&buildInfo, &controllerAvailable, &unenforceable, &policyLimit, &reloads,
+                    &lastReload, &lastReloadOk, &execs, &managed}) {
         keep(std::move(*f));
     }
     for (auto& f : classFams)

@@ -18,6 +18,7 @@ ScrapeInput inputFrom(const daemon::Governor& governor, std::string version) {
     in.availableControllers = &governor.availableControllers();
     in.knownControllers = daemon::managedControllers();
     in.unenforceable = &governor.unenforceable();
+    in.policy = &governor.policy();
     in.stats = &governor.stats();
     in.version = std::move(version);
     return in;

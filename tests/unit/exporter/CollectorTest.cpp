@@ -9,6 +9,7 @@
 
 #include "FixtureDaemon.hpp"
 #include "gov/exporter/Collector.hpp"
+#include "gov/policies/Compile.hpp"
 
 namespace gov::exporter {
 namespace {
@@ -164,6 +165,23 @@ TEST(Collector, EmptyInputStillExportsSelfMetrics) {
     EXPECT_TRUE(hasLine(text, "governor_build_info{version=\"1.2.3\"} 1"));
     EXPECT_TRUE(hasLine(text, "governor_scrape_errors_total 0"));
     EXPECT_EQ(text.find("governor_class_"), std::string::npos);
+}
+
+TEST(Collector, PolicyLimitsAreExportedWhetherOrNotTheKernelEnforcesThem) {
+    ScrapeInput in;
+    in.policy = &policies::defaultPolicy();
+    std::string text = Collector().scrape(in);
+    EXPECT_TRUE(
+        hasLine(text, "governor_class_policy_limit{class=\"adhoc\",key=\"memory.max\"} 2147483648"))
+        << text;
+    EXPECT_TRUE(
+        hasLine(text, "governor_class_policy_limit{class=\"adhoc\",key=\"pids.max\"} 1000"));
+    EXPECT_TRUE(hasLine(
+        text, "governor_class_policy_limit{class=\"noncore\",key=\"memory.max\"} 1073741824"));
+    EXPECT_TRUE(hasLine(text,
+                        "governor_class_policy_limit{class=\"noncore\",key=\"io.write_bps\","
+                        "device=\"all\"} 1000000"));
+    EXPECT_EQ(text.find("governor_class_policy_limit{class=\"core\""), std::string::npos);
 }
 
 }  // namespace

@@ -46,6 +46,9 @@ struct ScrapeInput {
     // Every controller Governor knows, for governor_controller_available (0 or 1).
     std::vector<std::string> knownControllers;
     const std::vector<daemon::Unenforceable>* unenforceable = nullptr;
+    // The policy in force, for governor_class_policy_limit (what the policy sets,
+    // whether or not this kernel can enforce it).
+    const policies::Policy* policy = nullptr;
     const daemon::DaemonStats* stats = nullptr;
     std::string version;  // governor_build_info{version}
 };
