@@ -166,10 +166,13 @@ log "kernel $kver ($(basename "$kdeb"))"
 # debootstrap cannot resolve virtual packages (libspdlog1.10-fmt9 is provided by
 # libspdlog1.10): apt on this host names the real one.
 real_package() {
-    if apt-cache policy "$1" 2>/dev/null | grep -q 'Candidate: (none)'; then
-        apt-cache showpkg "$1" | sed -n '/^Reverse Provides:/{n;p;q}' | awk '{print $1}'
-    else
+    # A real package has a stanza; a virtual one only reverse provides. (When apt's
+    # lists are being rewritten by a concurrent `apt-get update`, both come back
+    # empty and the caller fails with the name.)
+    if apt-cache show --no-all-versions "$1" 2>/dev/null | grep -q '^Package:'; then
         echo "$1"
+    else
+        apt-cache showpkg "$1" 2>/dev/null | sed -n '/^Reverse Provides:/{n;p;q}' | awk '{print $1}'
     fi
 }
 depends=""
