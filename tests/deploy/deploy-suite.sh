@@ -169,7 +169,11 @@ real_package() {
     # A real package has a stanza; a virtual one only reverse provides. (When apt's
     # lists are being rewritten by a concurrent `apt-get update`, both come back
     # empty and the caller fails with the name.)
-    if apt-cache show --no-all-versions "$1" 2>/dev/null | grep -q '^Package:'; then
+    # (The output is captured first: with pipefail, grep -q closing the pipe early
+    # makes apt-cache die of SIGPIPE and the test false.)
+    local stanza
+    stanza=$(apt-cache show --no-all-versions "$1" 2>/dev/null || true)
+    if printf '%s\n' "$stanza" | grep -q '^Package:'; then
         echo "$1"
     else
         apt-cache showpkg "$1" 2>/dev/null | sed -n '/^Reverse Provides:/{n;p;q}' | awk '{print $1}'
