@@ -15,7 +15,7 @@ GOV_BUILD_PACKAGES=(
 GOV_TEST_PACKAGES=(
     libgtest-dev libgmock-dev clang libclang-rt-14-dev
     dbus qemu-system-x86 qemu-utils busybox-static cpio kmod e2fsprogs zstd xz-utils
-    prometheus curl
+    prometheus curl debootstrap
 )
 
 gov_log() { printf '==> %s\n' "$*" >&2; }
