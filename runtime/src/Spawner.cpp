@@ -7,6 +7,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -15,6 +16,10 @@
 #include <unistd.h>
 
 #include <cstring>
+
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#endif
 
 #include "gov/runtime/Namespaces.hpp"
 
@@ -85,8 +90,8 @@ const char* stepName(Step s) {
 }
 
 // Everything the child needs, prepared by the parent: the child must not allocate
-// (the copied heap's locks may be held by another parent thread) nor call libc
-// functions that are not async-signal-safe.
+// (it shares our heap, or has a copy whose locks another parent thread may hold)
+// nor call libc functions that are not async-signal-safe.
 struct ChildPlan {
     const char* path = nullptr;
     char* const* argv = nullptr;
@@ -336,6 +341,162 @@ class SignalBlock {
     sigset_t old_;
 };
 
+int childEntry(void* plan) {
+    childMain(*static_cast<const ChildPlan*>(plan));
+}
+
+#if defined(__x86_64__)
+// clone3 for a child that shares our memory (CLONE_VM, with CLONE_VFORK so that
+// we are suspended until it has exec'd or exited): like glibc's posix_spawn, it
+// spares copying the daemon's page tables and the copy-on-write faults after it,
+// most of what a spawn cost (bench/exec). The child starts on `args->stack` and
+// cannot return into our frames, so it is started here in assembly: it calls
+// entry(arg) on its own stack and exits with what that returns (childMain never
+// returns: it execs or _exits). Returns the pid, or -errno. rcx and r11 are
+// clobbered by syscall; entry and arg ride in callee-saved registers, which the
+// kernel hands to the child unchanged.
+constexpr bool kSharedMemoryClone = true;
+long clone3SharedMemory(clone_args* args, int (*entry)(void*), void* arg) {
+    long ret;
+    register int (*fn)(void*) asm("r12") = entry;
+    register void* fnArg asm("r13") = arg;
+    asm volatile(
+        "syscall\n\t"
+        "testq %%rax, %%rax\n\t"
+        "jnz 1f\n\t"
+        "xorl %%ebp, %%ebp\n\t"  // the child: outermost frame
+        "movq %%r13, %%rdi\n\t"
+        "callq *%%r12\n\t"
+        "movl %%eax, %%edi\n\t"
+        "movl $60, %%eax\n\t"  // SYS_exit
+        "syscall\n\t"
+        "hlt\n\t"
+        "1:\n\t"
+        : "=a"(ret)
+        : "0"(static_cast<long>(SYS_clone3)), "D"(args), "S"(sizeof *args), "r"(fn), "r"(fnArg)
+        : "rcx", "r11", "memory", "cc");
+    return ret;
+}
+#else
+constexpr bool kSharedMemoryClone = false;
+long clone3SharedMemory(clone_args*, int (*)(void*), void*) {
+    return -ENOSYS;
+}
+#endif
+
+// The stack of a CLONE_VM child: mapped per spawn, with a guard page below it.
+class ChildStack {
+  public:
+    static constexpr size_t kSize = 256 * 1024;
+    static constexpr size_t kGuard = 4096;
+    ChildStack() {
+        void* p = ::mmap(nullptr, kSize + kGuard, PROT_READ | PROT_WRITE,
+                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+        if (p == MAP_FAILED)
+            return;
+        base_ = static_cast<char*>(p);
+        ::mprotect(base_, kGuard, PROT_NONE);
+    }
+    ~ChildStack() {
+        if (!base_)
+            return;
+#if defined(__SANITIZE_ADDRESS__)
+        // The child's frames never returned: clear their redzones so that memory
+        // mapped here later is not taken for a stack.
+        __asan_unpoison_memory_region(base_ + kGuard, kSize);
+#endif
+        ::munmap(base_, kSize + kGuard);
+    }
+    ChildStack(const ChildStack&) = delete;
+    ChildStack& operator=(const ChildStack&) = delete;
+    bool valid() const { return base_ != nullptr; }
+    uint64_t low() const { return reinterpret_cast<uint64_t>(base_ + kGuard); }
+
+  private:
+    char* base_ = nullptr;
+};
+
+// The copying path: a plain clone3 (or clone + cgroup.procs on kernels without
+// CLONE_INTO_CGROUP), the child waiting for our go byte while we write what it
+// needs (uid/gid maps for a user namespace, its cgroup on the fallback).
+Result<SpawnedProcess> spawnCopying(const SpawnRequest& req, ChildPlan& plan, uint64_t nsFlags,
+                                    bool forceFallback, Fd& errWrite) {
+    int syncPipe[2];
+    if (::pipe2(syncPipe, O_CLOEXEC) != 0) {
+        return Error::fromErrno("pipe");
+    }
+    Fd syncRead(syncPipe[0]);
+    Fd syncWrite(syncPipe[1]);
+    plan.syncFd = syncRead.get();
+
+    pid_t pid = -1;
+    int pidfd = -1;
+    bool fallback = false;
+    {
+        SignalBlock blocked;
+        clone_args args{};
+        args.flags = CLONE_PIDFD | nsFlags | (req.cgroupFd >= 0 ? CLONE_INTO_CGROUP : 0);
+        args.pidfd = reinterpret_cast<uint64_t>(&pidfd);
+        args.exit_signal = SIGCHLD;
+        args.cgroup = req.cgroupFd >= 0 ? static_cast<uint64_t>(req.cgroupFd) : 0;
+        long r = -1;
+        errno = ENOSYS;
+        if (!forceFallback) {
+            r = ::syscall(SYS_clone3, &args, sizeof args);
+        }
+        // ENOSYS: no clone3 (< 5.3). E2BIG: clone3 without the cgroup field (< 5.7).
+        if (r < 0 && (errno == ENOSYS || errno == E2BIG)) {
+            fallback = true;
+            r = ::syscall(SYS_clone, static_cast<unsigned long>(nsFlags) | SIGCHLD, 0L, 0L, 0L, 0L);
+        }
+        if (r == 0) {
+            childMain(plan);
+        }
+        if (r < 0) {
+            return Error::fromErrno(fallback ? "clone" : "clone3");
+        }
+        pid = static_cast<pid_t>(r);
+    }
+    SpawnedProcess proc;
+    proc.pid = pid;
+    if (fallback) {
+        proc.pidfd = Fd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+    } else {
+        proc.pidfd = Fd(pidfd);
+    }
+    errWrite.reset();
+    // syncRead stays open in the parent until the go byte is written: if the child
+    // died already, a pipe without readers would raise SIGPIPE in the daemon.
+
+    auto setup = [&]() -> Result<void> {
+        if ((nsFlags & CLONE_NEWUSER) != 0) {
+            GOV_TRY(writeIdMaps(pid, req));
+        }
+        if (fallback && req.cgroupFd >= 0) {
+            // Without CLONE_INTO_CGROUP the child is moved before it runs anything:
+            // slower (an RCU grace period) but never accounted to the wrong group.
+            Fd procs(::openat(req.cgroupFd, "cgroup.procs", O_WRONLY | O_CLOEXEC));
+            if (!procs.valid()) {
+                return Error::fromErrno("open cgroup.procs of the target group");
+            }
+            std::string s = std::to_string(pid);
+            if (::write(procs.get(), s.data(), s.size()) != static_cast<ssize_t>(s.size())) {
+                return Error::fromErrno("write cgroup.procs of the target group");
+            }
+        }
+        char go = 1;
+        if (::write(syncWrite.get(), &go, 1) != 1) {
+            return Error::fromErrno("release child");
+        }
+        return success();
+    };
+    if (auto done = setup(); !done) {
+        killAndReap(pid);
+        return std::move(done).error();
+    }
+    return proc;
+}
+
 }  // namespace
 
 Result<SpawnedProcess> Clone3Spawner::spawn(const SpawnRequest& req) {
@@ -359,13 +520,6 @@ Result<SpawnedProcess> Clone3Spawner::spawn(const SpawnRequest& req) {
     }
     Fd errRead(errPipe[0]);
     Fd errWrite(errPipe[1]);
-    int syncPipe[2];
-    if (::pipe2(syncPipe, O_CLOEXEC) != 0) {
-        return Error::fromErrno("spawn " + name + ": pipe");
-    }
-    Fd syncRead(syncPipe[0]);
-    Fd syncWrite(syncPipe[1]);
-
     ChildPlan plan;
     plan.path = path->c_str();
     plan.argv = argv.data();
@@ -388,75 +542,49 @@ Result<SpawnedProcess> Clone3Spawner::spawn(const SpawnRequest& req) {
 
     pid_t pid = -1;
     int pidfd = -1;
-    bool fallback = false;
-    {
-        SignalBlock blocked;
-        // The child always waits for the parent's go: the parent may have maps or
-        // cgroup.procs to write, and waiting costs one pipe round trip (~µs).
-        plan.syncFd = syncRead.get();
-
+    bool shared = false;  // CLONE_VM
+    if (kSharedMemoryClone && !userNs && !options_.forceFallback) {
+        // The common case: nothing for the parent to do between clone and exec, so
+        // the child shares our memory and we sleep until it has exec'd (see
+        // clone3SharedMemory). A user namespace needs its maps written by the
+        // parent while the child waits: the copying path below.
+        ChildStack stack;
+        if (!stack.valid()) {
+            return Error::fromErrno("spawn " + name + ": child stack");
+        }
         clone_args args{};
-        args.flags = CLONE_PIDFD | nsFlags | (req.cgroupFd >= 0 ? CLONE_INTO_CGROUP : 0);
+        args.flags = CLONE_VM | CLONE_VFORK | CLONE_PIDFD | nsFlags |
+                     (req.cgroupFd >= 0 ? CLONE_INTO_CGROUP : 0);
         args.pidfd = reinterpret_cast<uint64_t>(&pidfd);
         args.exit_signal = SIGCHLD;
         args.cgroup = req.cgroupFd >= 0 ? static_cast<uint64_t>(req.cgroupFd) : 0;
-        long r = -1;
-        errno = ENOSYS;
-        if (!options_.forceFallback) {
-            r = ::syscall(SYS_clone3, &args, sizeof args);
+        args.stack = stack.low();
+        args.stack_size = ChildStack::kSize;
+        long r;
+        {
+            SignalBlock blocked;
+            r = clone3SharedMemory(&args, childEntry, &plan);
         }
-        // ENOSYS: no clone3 (< 5.3). E2BIG: clone3 without the cgroup field (< 5.7).
-        if (r < 0 && (errno == ENOSYS || errno == E2BIG)) {
-            fallback = true;
-            r = ::syscall(SYS_clone, static_cast<unsigned long>(nsFlags) | SIGCHLD, 0L, 0L, 0L, 0L);
+        if (r > 0) {
+            pid = static_cast<pid_t>(r);
+            shared = true;
+        } else if (r != -ENOSYS && r != -E2BIG) {
+            return Error::fromErrno("spawn " + name + ": clone3", static_cast<int>(-r));
         }
-        if (r == 0) {
-            childMain(plan);
-        }
-        if (r < 0) {
-            return Error::fromErrno("spawn " + name + (fallback ? ": clone" : ": clone3"));
-        }
-        pid = static_cast<pid_t>(r);
+        // ENOSYS / E2BIG: no clone3, or none with a cgroup field: the path below.
     }
     SpawnedProcess proc;
-    proc.pid = pid;
-    if (fallback) {
-        proc.pidfd = Fd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
-    } else {
+    if (shared) {
+        proc.pid = pid;
         proc.pidfd = Fd(pidfd);
+        errWrite.reset();
+    } else {
+        auto started = spawnCopying(req, plan, nsFlags, options_.forceFallback, errWrite);
+        if (!started) {
+            return std::move(started).error().wrap("spawn " + name);
+        }
+        proc = std::move(*started);
     }
-    errWrite.reset();
-    // syncRead stays open in the parent until the go byte is written: if the child
-    // died already, a pipe without readers would raise SIGPIPE in the daemon.
-
-    auto setup = [&]() -> Result<void> {
-        if (userNs) {
-            GOV_TRY(writeIdMaps(pid, req));
-        }
-        if (fallback && req.cgroupFd >= 0) {
-            // Without CLONE_INTO_CGROUP the child is moved before it runs anything:
-            // slower (an RCU grace period) but never accounted to the wrong group.
-            Fd procs(::openat(req.cgroupFd, "cgroup.procs", O_WRONLY | O_CLOEXEC));
-            if (!procs.valid()) {
-                return Error::fromErrno("open cgroup.procs of the target group");
-            }
-            std::string s = std::to_string(pid);
-            if (::write(procs.get(), s.data(), s.size()) != static_cast<ssize_t>(s.size())) {
-                return Error::fromErrno("write cgroup.procs of the target group");
-            }
-        }
-        char go = 1;
-        if (::write(syncWrite.get(), &go, 1) != 1) {
-            return Error::fromErrno("release child");
-        }
-        return success();
-    };
-    if (auto s = setup(); !s) {
-        killAndReap(pid);
-        return std::move(s).error().wrap("spawn " + name);
-    }
-    syncWrite.reset();
-    syncRead.reset();
 
     // EOF on the error pipe means execve succeeded (the write end was close-on-exec).
     ChildFailure failure{};
@@ -467,7 +595,7 @@ Result<SpawnedProcess> Clone3Spawner::spawn(const SpawnRequest& req) {
     if (n == 0) {
         return proc;
     }
-    killAndReap(pid);
+    killAndReap(proc.pid);
     if (n != static_cast<ssize_t>(sizeof failure)) {
         return Error::withReason("spawn " + name, "child failed before exec (no report)",
                                  std::errc::io_error);
@@ -477,11 +605,15 @@ Result<SpawnedProcess> Clone3Spawner::spawn(const SpawnRequest& req) {
     }
     std::string what = stepName(failure.step);
     if (failure.step == Step::Setuid) {
-        what += " " + std::to_string(plan.uid);
+        // Appended piecewise: GCC 12 warns falsely (-Wrestrict) on " " + to_string().
+        what += ' ';
+        what += std::to_string(plan.uid);
     } else if (failure.step == Step::Setgid) {
-        what += " " + std::to_string(plan.gid);
+        what += ' ';
+        what += std::to_string(plan.gid);
     } else if (failure.step == Step::Chdir) {
-        what += " " + req.cwd;
+        what += ' ';
+        what += req.cwd;
     }
     return Error::fromErrno("spawn " + name + ": " + what, failure.err);
 }
