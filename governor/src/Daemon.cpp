@@ -15,6 +15,7 @@ Daemon::Daemon(boost::asio::io_context& io, Governor& governor,
       events_(io),
       rescanTimer_(io),
       watchdogTimer_(io),
+      flushTimer_(io),
       rescanInterval_(rescanInterval) {}
 
 void Daemon::start() {
@@ -29,7 +30,22 @@ void Daemon::start() {
         spdlog::info("systemd watchdog: pinging every {} ms", wd->count() / 1000);
         armWatchdog();
     }
+    scheduleFlush();  // what Governor::start() reaped
     notifier_.ready(governor_.statusLine());
+}
+
+void Daemon::scheduleFlush() {
+    if (flushArmed_ || stopping_ || !governor_.flushPending())
+        return;
+    flushArmed_ = true;
+    flushTimer_.expires_after(governor_.config().saveDelay);
+    flushTimer_.async_wait([this](const boost::system::error_code& ec) {
+        flushArmed_ = false;
+        if (ec || stopping_)
+            return;
+        // A failed save is logged and retried with the next event or rescan.
+        governor_.flushEnded();
+    });
 }
 
 void Daemon::armSignals() {
@@ -37,6 +53,7 @@ void Daemon::armSignals() {
         if (ec)
             return;  // cancelled
         if (sig == SIGHUP) {
+            spdlog::info("SIGHUP received: reloading the policy");
             reload();
             armSignals();
             return;
@@ -46,14 +63,14 @@ void Daemon::armSignals() {
     });
 }
 
-void Daemon::reload() {
-    spdlog::info("SIGHUP received: reloading the policy");
+ReloadOutcome Daemon::reload() {
     notifier_.reloading();
     auto outcome = governor_.reload();
     notifier_.notify("READY=1\nSTATUS=" + std::string(outcome.applied ? "" : "reload failed; ") +
                      governor_.statusLine());
     if (onReload)
         onReload(outcome);
+    return outcome;
 }
 
 void Daemon::armEvents() {
@@ -62,6 +79,7 @@ void Daemon::armEvents() {
                            if (ec || stopping_)
                                return;
                            governor_.handleEvents();
+                           scheduleFlush();
                            armEvents();
                        });
 }
@@ -72,6 +90,7 @@ void Daemon::armRescan() {
         if (ec || stopping_)
             return;
         governor_.rescan();
+        scheduleFlush();
         notifier_.status(governor_.statusLine());
         armRescan();
     });
@@ -92,6 +111,7 @@ void Daemon::stop() {
         return;
     stopping_ = true;
     notifier_.stopping();
+    governor_.flushEnded();
     auto saved = governor_.saveState();
     if (!saved)
         spdlog::error("save totals: {}", saved.error().message());
@@ -100,6 +120,7 @@ void Daemon::stop() {
     events_.cancel(ignored);
     rescanTimer_.cancel();
     watchdogTimer_.cancel();
+    flushTimer_.cancel();
     if (onStop)
         onStop();
 }

@@ -461,25 +461,39 @@ void Governor::reap(const std::vector<std::string>& groups) {
     }
     if (done.empty())
         return;
+    dirty_ = dirty_ || changed;
+    for (const auto& d : done) {
+        if (std::find(ended_.begin(), ended_.end(), d.group) == ended_.end())
+            ended_.push_back(d.group);
+    }
+    if (config_.saveDelay.count() == 0)
+        flushEnded();
+}
+
+void Governor::flushEnded() {
     // Persist the folded counters before removing any group: a crash in between
     // leaves groups in pendingRemoval, removed (not folded again) at the next start.
-    if (changed) {
+    if (dirty_) {
         auto saved = saveState();
         if (!saved) {
             spdlog::error("save totals: {}", saved.error().message());
             return;  // keep the groups; retried at the next event or rescan
         }
+        dirty_ = false;
     }
-    for (const auto& d : done) {
-        auto removed = fs_.removeGroup(d.group);
+    // A group that cannot be removed now is found again by the next event or rescan.
+    auto ended = std::move(ended_);
+    ended_.clear();
+    for (const auto& group : ended) {
+        auto removed = fs_.removeGroup(group);
         if (!removed) {
-            spdlog::warn("remove {}: {} (retried later)", d.group, removed.error().message());
+            spdlog::warn("remove {}: {} (retried later)", group, removed.error().message());
             continue;
         }
-        watcher_.unwatch(d.group);
-        workloads_.erase(d.group);
+        watcher_.unwatch(group);
+        workloads_.erase(group);
         std::erase_if(state_.pendingRemoval,
-                      [&](const PendingRemoval& p) { return p.group == d.group; });
+                      [&](const PendingRemoval& p) { return p.group == group; });
     }
     removeRetiredSlices();
 }

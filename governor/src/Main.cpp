@@ -55,6 +55,8 @@ int main(int argc, char** argv) {
     config.policyDir = options->policyDir;
     config.defaultPolicyFile = kDefaultPolicyFile;
     config.defaultPolicyDir = kDefaultPolicyDir;
+    // Ended workloads are saved in batches, at most this late (Daemon::scheduleFlush).
+    config.saveDelay = std::chrono::milliseconds(20);
 
     spdlog::info("governord {} starting: cgroup root {}, state {}, policy {}", GOV_VERSION,
                  config.cgroupRoot, config.stateDir, describePolicySources(config));
@@ -78,6 +80,9 @@ int main(int argc, char** argv) {
         BusOptions busOptions;
         busOptions.address = options->bus;
         busOptions.version = GOV_VERSION;
+        // A Reload call goes the daemon's way: systemd hears RELOADING/READY as
+        // for SIGHUP.
+        busOptions.reload = [&daemon] { return daemon.reload(); };
         auto started = BusService::start(io, **governor, exec, busOptions);
         if (started) {
             bus = std::move(*started);

@@ -1,6 +1,8 @@
 // The Asio shell around Governor: one io_context thread owns everything. Async
 // sources: signals (SIGHUP reload, SIGTERM/SIGINT stop), the inotify fd of
-// cgroup.events, the rescan timer and the systemd watchdog timer.
+// cgroup.events, the rescan timer, the systemd watchdog timer, and the timer that
+// saves the totals of ended workloads (GovernorConfig::saveDelay) off the path of
+// the events themselves.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -27,6 +29,9 @@ class Daemon {
     // Stops cleanly: saves the totals, says STOPPING, cancels every source so
     // io_context::run() returns. Workloads keep running.
     void stop();
+    // Reloads the policy as SIGHUP does (RELOADING=1, then READY=1 with the new
+    // status, for the service manager); the D-Bus Reload method uses it too.
+    ReloadOutcome reload();
     // Hook run after each successful or failed reload (the D-Bus service uses it).
     std::function<void(const ReloadOutcome&)> onReload;
     // Hook run by stop(): the other sources on the loop (D-Bus, metrics) stop too.
@@ -37,7 +42,8 @@ class Daemon {
     void armEvents();
     void armRescan();
     void armWatchdog();
-    void reload();
+    // Arms the flush timer when the governor has ended workloads to save/remove.
+    void scheduleFlush();
 
     boost::asio::io_context& io_;
     Governor& governor_;
@@ -46,6 +52,8 @@ class Daemon {
     boost::asio::posix::stream_descriptor events_;
     boost::asio::steady_timer rescanTimer_;
     boost::asio::steady_timer watchdogTimer_;
+    boost::asio::steady_timer flushTimer_;
+    bool flushArmed_ = false;
     std::chrono::milliseconds rescanInterval_;
     std::chrono::microseconds watchdogInterval_{0};
     bool stopping_ = false;

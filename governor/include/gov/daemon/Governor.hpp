@@ -45,6 +45,11 @@ struct GovernorConfig {
     // placement between its mkdir and its first process) is reaped only after
     // staying empty this long.
     std::chrono::milliseconds emptyGrace{5000};
+    // 0: the totals are saved (two fsyncs) and the ended groups removed as soon as
+    // they are folded. Otherwise the owner calls flushEnded() within this delay
+    // when flushPending() (the daemon's timer): one save for a burst of ended
+    // workloads, and none on the path of a `govctl exec` that is just starting.
+    std::chrono::milliseconds saveDelay{0};
 };
 
 // One workload group the daemon knows.
@@ -121,6 +126,7 @@ class Governor {
 
     const policies::Policy& policy() const { return policy_; }
     const State& state() const { return state_; }
+    const GovernorConfig& config() const { return config_; }
     const std::map<std::string, Workload>& workloads() const { return workloads_; }
     const runtime::CgroupFs& fs() const { return fs_; }
     const std::set<std::string>& availableControllers() const { return available_; }
@@ -132,6 +138,11 @@ class Governor {
     std::string statusLine() const;
     // Persists the totals now (also done after every fold).
     Result<void> saveState();
+    // Folded counters not saved yet, or ended groups not removed yet.
+    bool flushPending() const { return dirty_ || !ended_.empty(); }
+    // Saves the folded counters, then removes the ended groups (exactly once across
+    // crashes: a group is removed only after the totals that hold it are saved).
+    void flushEnded();
     // The plan that would put `policy` in force against the tree as it is now,
     // without applying anything (what `govctl policy diff` shows). Errors: the
     // tree cannot be observed, or a device the policy names cannot be resolved.
@@ -162,6 +173,8 @@ class Governor {
     std::vector<Unenforceable> unenforceable_;
     std::set<std::string> reportedUnenforceable_;
     std::vector<std::string> retired_;
+    bool dirty_ = false;              // state_ has folds not saved yet
+    std::vector<std::string> ended_;  // folded groups to remove after the save
     std::vector<std::string> pendingRetired_;  // slices apply() failed to remove
     uint64_t nextId_ = 1;
     DaemonStats stats_;
