@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <boost/asio/post.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <cerrno>
 #include <csignal>
@@ -20,6 +21,7 @@ struct ExecService::Running {
     std::string group;
     std::string className;
     uid_t owner = 0;
+    std::string requester;
     runtime::SpawnedProcess process;
     // Watches a duplicate of the pidfd (the descriptor owns what it is given).
     std::unique_ptr<boost::asio::posix::stream_descriptor> watcher;
@@ -128,10 +130,15 @@ Result<ExecStarted> ExecService::exec(const ExecRequest& request, const Caller& 
     r->group = *group;
     r->className = request.className;
     r->owner = caller.uid;
+    r->requester = request.requester;
     r->process = std::move(*spawned);
     ExecStarted started{r->group, r->process.pid};
-    spdlog::info("exec {} as {} in {}: pid {}", request.argv.front(), describeCaller(caller),
-                 r->group, r->process.pid);
+    // Logged once the reply is on its way: naming the caller looks up its user
+    // (NSS), which the caller need not wait for.
+    boost::asio::post(io_, [command = request.argv.front(), caller, group = r->group,
+                            pid = r->process.pid] {
+        spdlog::info("exec {} as {} in {}: pid {}", command, describeCaller(caller), group, pid);
+    });
     Running& ref = *r;
     running_[r->group] = std::move(r);
     watch(ref);
@@ -185,6 +192,7 @@ void ExecService::reapExited(const std::string& group) {
     exit.className = r.className;
     exit.pid = r.process.pid;
     exit.owner = r.owner;
+    exit.requester = r.requester;
     if (rc == 0 && info.si_code == CLD_EXITED) {
         exit.status = info.si_status;
     } else if (rc == 0) {

@@ -44,6 +44,8 @@ struct ExecRequest {
     int stdinFd = -1;
     int stdoutFd = -1;
     int stderrFd = -1;
+    // Who is told of the exit (the caller's unique bus name); only it.
+    std::string requester;
 };
 
 struct ExecStarted {
@@ -56,6 +58,7 @@ struct ExecExit {
     std::string className;
     pid_t pid = -1;
     uid_t owner = 0;
+    std::string requester;  // from the ExecRequest
     int status = 0;  // the exit code, or 128+signal
     int signal = 0;  // the terminating signal, 0 when it exited
 };
