@@ -7,30 +7,6 @@
 
 namespace gov::govctl {
 
-namespace {
-
-bool startsWith(const std::string& s, const std::string& prefix) {
-    return s.rfind(prefix, 0) == 0;
-}
-
-bool isUnreachable(const sdbus::Error& e) {
-    const std::string& n = e.getName();
-    // No connection at all (sdbus-c++'s own errors), nobody owns the name, the
-    // daemon died or hung mid-call.
-    return startsWith(n, "org.sdbuscpp.Error") ||
-           n == "org.freedesktop.DBus.Error.ServiceUnknown" ||
-           n == "org.freedesktop.DBus.Error.NameHasNoOwner" ||
-           n == "org.freedesktop.DBus.Error.NoServer" ||
-           n == "org.freedesktop.DBus.Error.Disconnected" ||
-           n == "org.freedesktop.DBus.Error.NoReply" ||
-           n == "org.freedesktop.DBus.Error.TimedOut" ||
-           n == "org.freedesktop.DBus.Error.FileNotFound" ||
-           n == "org.freedesktop.DBus.Error.UnknownObject" ||
-           n == "org.freedesktop.DBus.Error.UnknownInterface";
-}
-
-}  // namespace
-
 GroupRow toGroupRow(const GroupStruct& s) {
     GroupRow r;
     r.group = s.get<0>();
@@ -45,11 +21,6 @@ GroupRow toGroupRow(const GroupStruct& s) {
     return r;
 }
 
-std::string busDescription() {
-    const char* address = std::getenv(kBusAddressEnv);
-    return address && *address ? std::string(address) : std::string("the system bus");
-}
-
 std::unique_ptr<sdbus::IConnection> connectBus() {
     const char* address = std::getenv(kBusAddressEnv);
     if (address && *address)
@@ -58,35 +29,18 @@ std::unique_ptr<sdbus::IConnection> connectBus() {
 }
 
 int exitCodeFor(const sdbus::Error& e) {
-    const std::string& n = e.getName();
-    if (n == "org.governor.Error.UnknownClass" || n == "org.governor.Error.NoSuchGroup")
-        return kExitUnknownTarget;
-    if (n == "org.governor.Error.PermissionDenied" ||
-        n == "org.freedesktop.DBus.Error.AccessDenied")
-        return kExitDenied;
-    if (n == "org.governor.Error.CommandNotFound")
-        return kExitNotFound;
-    if (n == "org.governor.Error.CannotExecute")
-        return kExitCannotExecute;
-    if (isUnreachable(e))
-        return kExitUnreachable;
-    return kExitFailed;
+    return exitCodeForError(e.getName());
 }
 
 std::string messageFor(const sdbus::Error& e) {
-    if (isUnreachable(e)) {
-        return "governord is not reachable on " + busDescription() + ": " + e.getMessage();
-    }
-    if (startsWith(e.getName(), "org.governor.Error."))
-        return e.getMessage();
-    return e.getName() + ": " + e.getMessage();
+    return describeError(e.getName(), e.getMessage(), busDescription());
 }
 
 int withDaemon(CommandContext& ctx, const std::string& command,
                const std::function<int(GovernorProxy&)>& body) {
     try {
         auto connection = connectBus();
-        GovernorProxy proxy(*connection, false);
+        GovernorProxy proxy(*connection);
         return body(proxy);
     } catch (const sdbus::Error& e) {
         ctx.err << "govctl " << command << ": " << messageFor(e) << "\n";

@@ -15,47 +15,30 @@
 #include <memory>
 #include <string>
 
+#include "ExitCodes.hpp"
 #include "StatusFormat.hpp"
 #include "gov/dbus/Manager1Proxy.h"
 
 namespace gov::govctl {
 
-inline constexpr const char* kBusName = "org.governor.Governor1";
-inline constexpr const char* kBusObjectPath = "/org/governor/Governor1";
-inline constexpr const char* kBusAddressEnv = "GOVERNOR_BUS_ADDRESS";
 
 class GovernorProxy final : public sdbus::ProxyInterfaces<org::governor::Manager1_proxy> {
   public:
-    // With `subscribe`, the WorkloadExited match is installed on the bus (one
-    // synchronous AddMatch) before the constructor returns; method calls need no
-    // subscription.
-    GovernorProxy(sdbus::IConnection& connection, bool subscribe)
-        : ProxyInterfaces(connection, kBusName, kBusObjectPath) {
-        if (subscribe)
-            registerProxy();
-    }
-    ~GovernorProxy() { unregisterProxy(); }
-
-    // org.freedesktop.DBus.Peer.Ping: throws when the daemon is gone.
-    void ping() { getProxy().callMethod("Ping").onInterface("org.freedesktop.DBus.Peer"); }
-
-    // Called for every WorkloadExited signal (group, pid, status, signal).
-    std::function<void(const std::string&, uint32_t, int32_t, int32_t)> onExit;
+    // Method calls only: no match is installed on the bus (WorkloadExited is sent
+    // to the client that ran Exec, which `govctl exec` reads itself, ExecClient.hpp).
+    explicit GovernorProxy(sdbus::IConnection& connection)
+        : ProxyInterfaces(connection, kBusName, kBusObjectPath) {}
+    ~GovernorProxy() = default;
 
   private:
-    void onWorkloadExited(const std::string& group, const uint32_t& pid, const int32_t& status,
-                          const int32_t& signal) override {
-        if (onExit)
-            onExit(group, pid, status, signal);
-    }
+    void onWorkloadExited(const std::string&, const uint32_t&, const int32_t&,
+                          const int32_t&) override {}
 };
 
 using GroupStruct = sdbus::Struct<std::string, std::string, bool, bool, uint64_t, uint64_t,
                                   uint64_t, uint64_t, uint32_t>;
 GroupRow toGroupRow(const GroupStruct& s);
 
-// "the system bus" or the address from GOVERNOR_BUS_ADDRESS.
-std::string busDescription();
 // Opens the bus (throws sdbus::Error when it cannot).
 std::unique_ptr<sdbus::IConnection> connectBus();
 

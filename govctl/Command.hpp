@@ -9,20 +9,10 @@
 #include <string>
 #include <vector>
 
-namespace gov::govctl {
+#include "ExecArgs.hpp"
+#include "ExitCodes.hpp"
 
-// Process exit codes shared by every subcommand.
-inline constexpr int kExitOk = 0;
-inline constexpr int kExitFailed = 1;  // the command ran and its answer is "no"
-                                       // (invalid policy, ...)
-inline constexpr int kExitUsage = 2;   // bad command line
-// Errors of the daemon commands (before a workload runs, for exec). Documented in
-// `govctl --help` and docs/govctl.md.
-inline constexpr int kExitUnknownTarget = 3;    // unknown class or group
-inline constexpr int kExitDenied = 4;           // the daemon refused the caller
-inline constexpr int kExitUnreachable = 5;      // governord is not reachable on the bus
-inline constexpr int kExitCannotExecute = 126;  // exec: the command cannot be executed
-inline constexpr int kExitNotFound = 127;       // exec: command not found (as the shell)
+namespace gov::govctl {
 
 // What a subcommand's callback may use. Lives for the whole of main(); the
 // callbacks run on the main thread during CLI::App::parse().
@@ -44,10 +34,6 @@ void registerPolicyDiff(CLI::App& policy, CommandContext& ctx);
 // The daemon commands (D-Bus; see BusClient.hpp).
 // govctl exec --class CLASS [--] CMD [ARGS...]
 void registerExec(CLI::App& app, CommandContext& ctx);
-// For `govctl exec`: removes the workload's command (from the first word after
-// exec's own options, or after "--") from `args` and returns it; `args` keeps
-// what CLI11 parses. Other subcommands: returns {} and leaves `args` alone.
-std::vector<std::string> splitExecCommand(std::vector<std::string>& args);
 // govctl ls [--json]: every class slice and workload group with its usage.
 void registerLs(CLI::App& app, CommandContext& ctx);
 // govctl status [--json] [GROUP]: the classes, or one class/group in detail.

@@ -243,8 +243,8 @@ int main(int argc, char** argv) {
          {cfg.govctl, "exec", "--class", cfg.className, "--", "/bin/true"},
          {},
          0},
-        {"govctl status (one bus round trip, for reference)", {cfg.govctl, "status"}, {}, 0},
-        {"govctl --help (process start only, for reference)", {cfg.govctl, "--help"}, {}, 0},
+        {"govctl status (full client, one call; reference)", {cfg.govctl, "status"}, {}, 0},
+        {"govctl --help (front + full client; reference)", {cfg.govctl, "--help"}, {}, 0},
     };
     // Warm-up: page cache, the daemon's first exec.
     for (auto& l : lines)

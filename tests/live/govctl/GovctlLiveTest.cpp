@@ -165,25 +165,31 @@ class GovctlLive : public ::testing::Test {
              "exec.groups = [\"nogroup\"]\n\n"
              "[classes.closed]\ndescription = \"root only\"\n");
         ::chmod((tmp_ / "policy.toml").c_str(), 0644);
+        ::setenv("GOVERNOR_BUS_ADDRESS", address_.c_str(), 1);
+        if (!startDaemon()) {
+            FAIL() << "governord did not come up on " << address_ << ":\n"
+                   << slurp(tmp_ / "governord.log");
+        }
+    }
+
+    // Starts governord on the suite's bus, tree and state, and waits until it
+    // answers; false if it died or never answered.
+    static bool startDaemon() {
         daemonPid_ = start({GOVERNORD, "--bus", address_, "--cgroup-root", root_.string(),
                             "--state-dir", (tmp_ / "state").string(), "--metrics-listen", "",
                             "--policy", (tmp_ / "policy.toml").string(), "--rescan-interval", "1"},
                            tmp_ / "governord.out", tmp_ / "governord.log");
-        ::setenv("GOVERNOR_BUS_ADDRESS", address_.c_str(), 1);
         const bool up = waitFor(
             [&] {
                 int st = 0;
                 if (::waitpid(daemonPid_, &st, WNOHANG) == daemonPid_) {
                     daemonPid_ = -1;
-                    return true;  // died: reported below
+                    return true;  // died: reported by the caller
                 }
                 return runGovctl({"status"}).status == 0;
             },
             30s);
-        if (!up || daemonPid_ < 0) {
-            FAIL() << "governord did not come up on " << address_ << ":\n"
-                   << slurp(tmp_ / "governord.log");
-        }
+        return up && daemonPid_ > 0;
     }
 
     static void TearDownTestSuite() {
@@ -352,6 +358,34 @@ TEST_F(GovctlLive, SigtermToGovctlIsForwardedAndGovctlExits143) {
     // The workload is gone (killed and reaped by the daemon), and so is its group
     // once the daemon has accounted it.
     EXPECT_TRUE(waitFor([&] { return ::kill(workload, 0) != 0; }, 5s));
+    EXPECT_TRUE(waitFor([&] { return !fs::exists(root_ / group); }, 5s)) << group;
+}
+
+TEST_F(GovctlLive, ExecWhoseDaemonRestartsWaitsAndThenSaysTheStatusIsUnknown) {
+    // The workload outlives the daemon (SIGKILL, then a new one adopts its group);
+    // the new daemon does not know its exit status. govctl must neither hang nor
+    // invent a status: it waits while the daemon is away, then reports.
+    const int n = outCounter_++;
+    const fs::path err = tmp_ / ("restart.err." + std::to_string(n));
+    pid_t govctl = start({GOVCTL, "exec", "-c", "adhoc", "--", "sleep", "4"},
+                         tmp_ / ("restart.out." + std::to_string(n)), err);
+    std::string group;
+    ASSERT_TRUE(waitFor([&] { return findWorkload("adhoc", "sleep", &group) > 0; }, 10s))
+        << "the sleep workload never appeared in adhoc.slice";
+    ASSERT_EQ(::kill(daemonPid_, SIGKILL), 0);
+    int st = 0;
+    ::waitpid(daemonPid_, &st, 0);
+    daemonPid_ = -1;
+    std::this_thread::sleep_for(2500ms);  // govctl's liveness check finds nobody
+    ASSERT_TRUE(startDaemon()) << slurp(tmp_ / "governord.log");
+    ASSERT_TRUE(waitFor([&] { return ::waitpid(govctl, &st, WNOHANG) == govctl; }, 20s))
+        << "govctl did not come back after the workload ended";
+    const std::string said = slurp(err);
+    EXPECT_EQ(decode(st), 1) << said;
+    EXPECT_NE(said.find("governord went away while " + group), std::string::npos) << said;
+    EXPECT_NE(said.find(group + " ended while governord was away; its exit status is unknown"),
+              std::string::npos)
+        << said;
     EXPECT_TRUE(waitFor([&] { return !fs::exists(root_ / group); }, 5s)) << group;
 }
 
