@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "gov/runtime/Parsers.hpp"
+
 namespace gov::daemon {
 
 namespace {
@@ -26,19 +28,30 @@ std::string joinControllers(const std::set<std::string>& names) {
     return out;
 }
 
-// io.max lines by device, from the file's current content.
-std::map<std::string, std::string> ioLinesByDevice(const std::string& content) {
-    std::map<std::string, std::string> out;
+// io.max by device: the parsed limits and the line as the kernel printed it. A
+// line that does not parse counts as absent (it is rewritten).
+struct IoNow {
+    runtime::IoMaxLine limits;
+    std::string line;
+};
+std::map<std::string, IoNow> ioLimitsByDevice(const std::string& content) {
+    std::map<std::string, IoNow> out;
     size_t pos = 0;
     while (pos < content.size()) {
         size_t nl = content.find('\n', pos);
         std::string line = trim(content.substr(pos, nl == std::string::npos ? nl : nl - pos));
         pos = nl == std::string::npos ? content.size() : nl + 1;
-        if (line.empty())
+        auto parsed = runtime::parseIoMax(line);
+        if (line.empty() || !parsed || parsed->size() != 1)
             continue;
-        out[line.substr(0, line.find(' '))] = line;
+        out[parsed->front().majMin] = IoNow{parsed->front(), line};
     }
     return out;
+}
+
+// True when `limits` are no limits at all (what a reset line writes).
+bool unlimited(const runtime::IoMaxLine& limits) {
+    return limits.rbps.isMax && limits.wbps.isMax && limits.riops.isMax && limits.wiops.isMax;
 }
 
 // Appends the writes that make `group` hold `resources`.
@@ -50,8 +63,8 @@ Result<void> planGroupWrites(const policies::Resources& resources,
     if (!writes)
         return std::move(writes).error().wrap("class " + className);
     std::set<std::string> ioDevicesWritten;
-    const auto ioNow = observed.knobs.count("io.max") ? ioLinesByDevice(observed.knobs.at("io.max"))
-                                                      : std::map<std::string, std::string>{};
+    const auto ioNow = observed.knobs.count("io.max") ? ioLimitsByDevice(observed.knobs.at("io.max"))
+                                                      : std::map<std::string, IoNow>{};
     for (const auto& w : *writes) {
         if (!available.count(w.controller))
             continue;  // reported by unenforceable()
@@ -60,7 +73,13 @@ Result<void> planGroupWrites(const policies::Resources& resources,
             std::string dev = w.value.substr(0, w.value.find(' '));
             ioDevicesWritten.insert(dev);
             auto it = ioNow.find(dev);
-            current = it == ioNow.end() ? policies::ioResetLine(dev) : it->second;
+            current = it == ioNow.end() ? policies::ioResetLine(dev) : it->second.line;
+            // Compared as limits, not text: the same limits are the same whatever
+            // order or spacing the line has.
+            auto wanted = runtime::parseIoMax(w.value);
+            if (it != ioNow.end() && wanted && wanted->size() == 1 &&
+                wanted->front() == it->second.limits)
+                continue;
         } else {
             auto it = observed.knobs.find(w.file);
             if (it == observed.knobs.end()) {
@@ -85,8 +104,8 @@ Result<void> planGroupWrites(const policies::Resources& resources,
     }
     // Devices limited now but no longer named by the policy: lift their limits.
     if (available.count("io")) {
-        for (const auto& [dev, line] : ioNow) {
-            if (ioDevicesWritten.count(dev) || line == policies::ioResetLine(dev))
+        for (const auto& [dev, now] : ioNow) {
+            if (ioDevicesWritten.count(dev) || unlimited(now.limits))
                 continue;
             Action a;
             a.kind = ActionKind::Write;
@@ -95,7 +114,7 @@ Result<void> planGroupWrites(const policies::Resources& resources,
             a.value = policies::ioResetLine(dev);
             a.className = className;
             a.key = "io";
-            a.oldValue = line;
+            a.oldValue = now.line;
             out.actions.push_back(std::move(a));
         }
     }

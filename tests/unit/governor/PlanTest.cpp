@@ -186,6 +186,39 @@ io.device."/dev/nvme0n1".read_iops = 100
                   "259:0 rbps=max wbps=max riops=max wiops=max"}));
 }
 
+TEST(Plan, IoMaxIsComparedAsLimitsNotAsText) {
+    // The same limits in another order of keys, with other spacing, are in force
+    // already; a line that does not parse is rewritten; an unnamed device without
+    // limits is left alone.
+    ObservedTree tree;
+    tree.available = kAll;
+    auto policy = compile(R"(
+[classes.batch]
+io.device."/dev/nvme0n1".read_iops = 100
+io.device."8:0".write_bps = "1MB/s"
+)");
+    auto first = plan(policy, twoDisks(), tree);
+    ASSERT_TRUE(first.ok()) << first.error().message();
+    simulate(tree, *first);
+    tree.slices["batch"].group.knobs["io.max"] =
+        "259:0  wiops=max riops=100 wbps=max rbps=max\n"
+        "8:0 rbps=max wbps=1000000 riops=max wiops=max\n"
+        "7:0 rbps=max wbps=max riops=max wiops=max\n";
+    auto same = plan(policy, twoDisks(), tree);
+    ASSERT_TRUE(same.ok());
+    EXPECT_TRUE(described(*same).empty());
+
+    tree.slices["batch"].group.knobs["io.max"] = "259:0 riops=garbage\n";
+    auto broken = plan(policy, twoDisks(), tree);
+    ASSERT_TRUE(broken.ok());
+    EXPECT_EQ(described(*broken),
+              (std::vector<std::string>{
+                  "write batch.slice/io.max: 8:0 rbps=max wbps=max riops=max wiops=max -> "
+                  "8:0 rbps=max wbps=1000000 riops=max wiops=max",
+                  "write batch.slice/io.max: 259:0 rbps=max wbps=max riops=max wiops=max -> "
+                  "259:0 rbps=max wbps=max riops=100 wiops=max"}));
+}
+
 TEST(Plan, MissingControllersWriteNothingAndReportEachLimit) {
     ObservedTree tree;  // the hybrid development host: no controllers at all
     auto p = plan(policies::defaultPolicy(), twoDisks(), tree);
