@@ -219,10 +219,16 @@ Result<Pressure> parsePressure(std::string_view text) {
     return out;
 }
 
-Result<std::vector<IoStatLine>> parseIoStat(std::string_view text) {
-    std::vector<IoStatLine> out;
+namespace {
+
+// The lines "MAJ:MIN key=value ..." of io.stat and io.max. `setField(io, key,
+// value, bad)` stores a key it knows and returns false with `bad` saying why for a
+// bad value; unknown keys are left to it (both files grow keys over time).
+template <typename Line, typename SetField>
+Result<std::vector<Line>> parseDeviceLines(std::string_view text, SetField setField) {
+    std::vector<Line> out;
     auto r = forEachLine(text, [&](size_t lineNo, std::string_view line) -> Result<void> {
-        IoStatLine io;
+        Line io;
         std::string_view dev = nextToken(line);
         if (!isMajMin(dev)) {
             return lineError(lineNo, "expected MAJ:MIN, got " + quoted(dev));
@@ -233,23 +239,9 @@ Result<std::vector<IoStatLine>> parseIoStat(std::string_view text) {
             if (!splitKeyValue(tok, key, value)) {
                 return lineError(lineNo, "expected key=value, got " + quoted(tok));
             }
-            uint64_t* field = nullptr;
-            if (key == "rbytes") {
-                field = &io.rbytes;
-            } else if (key == "wbytes") {
-                field = &io.wbytes;
-            } else if (key == "rios") {
-                field = &io.rios;
-            } else if (key == "wios") {
-                field = &io.wios;
-            } else if (key == "dbytes") {
-                field = &io.dbytes;
-            } else if (key == "dios") {
-                field = &io.dios;
-            }
-            // Unknown keys (iocost's "cost.vrate=1.00" ...) may not even be integers.
-            if (field != nullptr && !toU64(value, *field)) {
-                return lineError(lineNo, "bad number " + quoted(value) + " for " + quoted(key));
+            std::string bad;
+            if (!setField(io, key, value, bad)) {
+                return lineError(lineNo, bad);
             }
         }
         out.push_back(std::move(io));
@@ -261,42 +253,41 @@ Result<std::vector<IoStatLine>> parseIoStat(std::string_view text) {
     return out;
 }
 
+}  // namespace
+
+Result<std::vector<IoStatLine>> parseIoStat(std::string_view text) {
+    return parseDeviceLines<IoStatLine>(
+        text, [](IoStatLine& io, std::string_view key, std::string_view value, std::string& bad) {
+            uint64_t* field = key == "rbytes"   ? &io.rbytes
+                              : key == "wbytes" ? &io.wbytes
+                              : key == "rios"   ? &io.rios
+                              : key == "wios"   ? &io.wios
+                              : key == "dbytes" ? &io.dbytes
+                              : key == "dios"   ? &io.dios
+                                                : nullptr;
+            // Unknown keys (iocost's "cost.vrate=1.00" ...) may not even be integers.
+            if (field != nullptr && !toU64(value, *field)) {
+                bad = "bad number " + quoted(value) + " for " + quoted(key);
+                return false;
+            }
+            return true;
+        });
+}
+
 Result<std::vector<IoMaxLine>> parseIoMax(std::string_view text) {
-    std::vector<IoMaxLine> out;
-    auto r = forEachLine(text, [&](size_t lineNo, std::string_view line) -> Result<void> {
-        IoMaxLine io;
-        std::string_view dev = nextToken(line);
-        if (!isMajMin(dev)) {
-            return lineError(lineNo, "expected MAJ:MIN, got " + quoted(dev));
-        }
-        io.majMin = std::string(dev);
-        for (std::string_view tok = nextToken(line); !tok.empty(); tok = nextToken(line)) {
-            std::string_view key, value;
-            if (!splitKeyValue(tok, key, value)) {
-                return lineError(lineNo, "expected key=value, got " + quoted(tok));
-            }
-            MaxOr* field = nullptr;
-            if (key == "rbps") {
-                field = &io.rbps;
-            } else if (key == "wbps") {
-                field = &io.wbps;
-            } else if (key == "riops") {
-                field = &io.riops;
-            } else if (key == "wiops") {
-                field = &io.wiops;
-            }
+    return parseDeviceLines<IoMaxLine>(
+        text, [](IoMaxLine& io, std::string_view key, std::string_view value, std::string& bad) {
+            MaxOr* field = key == "rbps"    ? &io.rbps
+                           : key == "wbps"  ? &io.wbps
+                           : key == "riops" ? &io.riops
+                           : key == "wiops" ? &io.wiops
+                                            : nullptr;
             if (field != nullptr && !toMaxOr(value, *field)) {
-                return lineError(lineNo, "expected 'max' or a number for " + quoted(key) +
-                                             ", got " + quoted(value));
+                bad = "expected 'max' or a number for " + quoted(key) + ", got " + quoted(value);
+                return false;
             }
-        }
-        out.push_back(std::move(io));
-        return success();
-    });
-    if (!r) {
-        return std::move(r).error();
-    }
-    return out;
+            return true;
+        });
 }
 
 Result<CpuMax> parseCpuMax(std::string_view text) {
