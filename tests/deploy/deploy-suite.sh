@@ -93,71 +93,8 @@ fi
 version=$(dpkg-deb -f "$deb" Version)
 
 # --- the kernel: Debian's generic linux-image, cached (as the VM tier does) ----------
-resolve_kernel_package() {
-    apt-cache depends linux-image-amd64 2>/dev/null |
-        awk '/Depends: linux-image-[0-9]/ {print $2; exit}'
-}
-fetch_kernel_deb() {
-    local deb_ pkg
-    if [ -n "${GOV_DEPLOY_KERNEL_DEB:-}" ]; then
-        [ -f "$GOV_DEPLOY_KERNEL_DEB" ] || die "GOV_DEPLOY_KERNEL_DEB=$GOV_DEPLOY_KERNEL_DEB does not exist"
-        echo "$GOV_DEPLOY_KERNEL_DEB"
-        return
-    fi
-    deb_=$(ls -1 "$cache"/linux-image-[0-9]*.deb 2>/dev/null | sort -V | tail -n 1 || true)
-    if [ -z "$deb_" ]; then
-        # The VM tier of the same build tree may have fetched it already.
-        deb_=$(ls -1 "$work/../vm/cache"/linux-image-[0-9]*.deb 2>/dev/null | sort -V | tail -n 1 || true)
-        if [ -n "$deb_" ]; then
-            cp "$deb_" "$cache/"
-            deb_=$cache/$(basename "$deb_")
-        fi
-    fi
-    if [ -n "$deb_" ]; then
-        echo "$deb_"
-        return
-    fi
-    pkg=$(resolve_kernel_package)
-    if [ -z "$pkg" ]; then
-        log "apt does not know linux-image-amd64: running apt-get update" >&2
-        apt-get update -qq >&2 || die "apt-get update failed: cannot fetch the guest kernel"
-        pkg=$(resolve_kernel_package)
-    fi
-    [ -n "$pkg" ] || die "cannot resolve linux-image-amd64 to a kernel package (apt lists?)"
-    log "downloading $pkg into $cache" >&2
-    if ! (cd "$cache" && apt-get download "$pkg" >&2); then
-        apt-get update -qq >&2 || true
-        (cd "$cache" && apt-get download "$pkg" >&2) ||
-            die "apt-get download $pkg failed: the deployment tier cannot run without a kernel"
-    fi
-    deb_=$(ls -1 "$cache"/"$pkg"_*.deb 2>/dev/null | tail -n 1 || true)
-    [ -n "$deb_" ] || die "apt-get download $pkg left no .deb in $cache"
-    echo "$deb_"
-}
-kdeb=$(fetch_kernel_deb)
-kdir=$cache/$(basename "$kdeb" .deb)
-if [ ! -f "$kdir/.complete" ]; then
-    log "unpacking $(basename "$kdeb")"
-    rm -rf "$kdir"
-    mkdir -p "$kdir"
-    dpkg-deb -x "$kdeb" "$kdir/root" || die "dpkg-deb -x $kdeb failed"
-    kver=$(ls -1 "$kdir/root/lib/modules" | head -n 1)
-    [ -n "$kver" ] || die "$kdeb has no lib/modules/<version>"
-    depmod -b "$kdir/root" "$kver" || die "depmod for $kver failed"
-    # The uncompressed vmlinux boots through its PVH entry, seconds faster under TCG
-    # than the xz bzImage (the kernel's scripts/extract-vmlinux logic for xz).
-    bz=$kdir/root/boot/vmlinuz-$kver
-    off=$(LC_ALL=C grep -obUaP '\xfd7zXZ\x00' "$bz" | head -n 1 | cut -d: -f1)
-    [ -n "$off" ] || die "no xz stream found in $bz"
-    tail -c +$((off + 1)) "$bz" | xz -dc >"$kdir/vmlinux" 2>/dev/null || true  # trailing data
-    if [ "$(head -c 4 "$kdir/vmlinux" | od -An -c | tr -d ' ')" != '177ELF' ]; then
-        log "could not extract vmlinux from $bz; booting the bzImage"
-        cp "$bz" "$kdir/vmlinux"
-    fi
-    echo "$kver" >"$kdir/version"
-    touch "$kdir/.complete"
-fi
-kver=$(cat "$kdir/version")
+. "$src/tests/qemu-lib.sh"
+qemu_kernel "$cache" "${GOV_DEPLOY_KERNEL_DEB:-}" "$work/../vm/cache"
 log "kernel $kver ($(basename "$kdeb"))"
 
 # --- the guest image: bookworm + systemd + the package's run-time dependencies -------
@@ -193,25 +130,9 @@ log "image $(basename "$image") ready in $(elapsed "$t0" "$(date +%s.%N)") s (pa
 
 # --- the initramfs: static busybox, the modules for virtio disks, ext4 and 9p --------
 rm -rf "$run"
-mkdir -p "$run/initramfs"/{bin,dev,proc,sys,newroot,lib/modules} "$results"
-ir=$run/initramfs
-cp "$busybox" "$ir/bin/busybox"
-cp "$here/guest/init" "$ir/init"
-chmod 755 "$ir/init"
-mods=$(modprobe -d "$kdir/root" -S "$kver" --show-depends -a \
-    virtio_pci virtio_blk crc32c_generic ext4 9pnet_virtio 9p | awk '$1 == "insmod" && !seen[$2]++ {print $2}')
-[ -n "$mods" ] || die "modprobe could not resolve the virtio/ext4/9p modules of $kver"
-for m in $mods; do
-    case $m in
-        *.ko) cp "$m" "$ir/lib/modules/" ;;
-        *.ko.xz) xz -dc "$m" >"$ir/lib/modules/$(basename "$m" .xz)"; m=${m%.xz} ;;
-        *.ko.zst) zstd -qdc "$m" >"$ir/lib/modules/$(basename "$m" .zst)"; m=${m%.zst} ;;
-        *) die "unexpected module file $m" ;;
-    esac
-    basename "$m" >>"$ir/lib/modules/order"
-done
-(cd "$ir" && find . | cpio -o -H newc --quiet | gzip -1 >"$run/initramfs.cpio.gz") ||
-    die "building the initramfs failed"
+mkdir -p "$results"
+qemu_initramfs "$run/initramfs" "$busybox" "$here/guest/init" \
+    virtio_pci virtio_blk crc32c_generic ext4 9pnet_virtio 9p
 
 # --- the share: packages, checks, policies, config -----------------------------------
 cp "$deb" "$share/"

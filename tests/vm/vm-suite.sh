@@ -92,93 +92,14 @@ done
 mkdir -p "$cache"
 
 # --- the kernel: Debian's generic linux-image (it has 9p), cached ------------------
-# Resolve the metapackage to the versioned image package it depends on; run
-# `apt-get update` once when the lists do not know it.
-resolve_kernel_package() {
-    apt-cache depends linux-image-amd64 2>/dev/null |
-        awk '/Depends: linux-image-[0-9]/ {print $2; exit}'
-}
-fetch_kernel_deb() {
-    local deb
-    if [ -n "${GOV_VM_KERNEL_DEB:-}" ]; then
-        [ -f "$GOV_VM_KERNEL_DEB" ] || die "GOV_VM_KERNEL_DEB=$GOV_VM_KERNEL_DEB does not exist"
-        echo "$GOV_VM_KERNEL_DEB"
-        return
-    fi
-    deb=$(ls -1 "$cache"/linux-image-[0-9]*.deb 2>/dev/null | sort -V | tail -n 1 || true)
-    if [ -n "$deb" ]; then
-        echo "$deb"
-        return
-    fi
-    local pkg
-    pkg=$(resolve_kernel_package)
-    if [ -z "$pkg" ]; then
-        log "apt does not know linux-image-amd64: running apt-get update" >&2
-        apt-get update -qq >&2 || die "apt-get update failed: cannot fetch the guest kernel"
-        pkg=$(resolve_kernel_package)
-    fi
-    [ -n "$pkg" ] || die "cannot resolve linux-image-amd64 to a kernel package (apt lists?)"
-    log "downloading $pkg into $cache" >&2
-    if ! (cd "$cache" && apt-get download "$pkg" >&2 2>"$cache/apt-download.log"); then
-        log "apt-get download failed; running apt-get update and retrying" >&2
-        apt-get update -qq >&2 || true
-        (cd "$cache" && apt-get download "$pkg" >&2) ||
-            die "apt-get download $pkg failed: the VM tier cannot run without a kernel"
-    fi
-    deb=$(ls -1 "$cache"/"$pkg"_*.deb 2>/dev/null | tail -n 1 || true)
-    [ -n "$deb" ] || die "apt-get download $pkg left no .deb in $cache"
-    echo "$deb"
-}
-
-deb=$(fetch_kernel_deb)
-kname=$(basename "$deb" .deb)
-kdir=$cache/$kname
-if [ ! -f "$kdir/.complete" ]; then
-    log "unpacking $(basename "$deb")"
-    rm -rf "$kdir"
-    mkdir -p "$kdir"
-    dpkg-deb -x "$deb" "$kdir/root" || die "dpkg-deb -x $deb failed"
-    kver=$(ls -1 "$kdir/root/lib/modules" | head -n 1)
-    [ -n "$kver" ] || die "$deb has no lib/modules/<version>"
-    depmod -b "$kdir/root" "$kver" || die "depmod for $kver failed"
-    # Boot the uncompressed vmlinux (PVH entry) rather than the xz bzImage: under TCG
-    # the decompressor alone costs ~7 s per boot (measured: 4.0 s against 11.7 s to a
-    # shell). This is the kernel's scripts/extract-vmlinux logic for xz.
-    bz=$kdir/root/boot/vmlinuz-$kver
-    off=$(LC_ALL=C grep -obUaP '\xfd7zXZ\x00' "$bz" | head -n 1 | cut -d: -f1)
-    [ -n "$off" ] || die "no xz stream found in $bz"
-    tail -c +$((off + 1)) "$bz" | xz -dc >"$kdir/vmlinux" 2>/dev/null || true  # trailing data
-    if [ "$(head -c 4 "$kdir/vmlinux" | od -An -c | tr -d ' ')" != '177ELF' ]; then
-        log "could not extract vmlinux from $bz; booting the bzImage"
-        cp "$bz" "$kdir/vmlinux"
-    fi
-    echo "$kver" >"$kdir/version"
-    touch "$kdir/.complete"
-fi
-kver=$(cat "$kdir/version")
-log "kernel $kver ($(basename "$deb"))"
+. "$src/tests/qemu-lib.sh"
+qemu_kernel "$cache" "${GOV_VM_KERNEL_DEB:-}"
+log "kernel $kver ($(basename "$kdeb"))"
 
 # --- the initramfs: static busybox, the modules for virtio disks and 9p, our init ----
 rm -rf "$run"
-mkdir -p "$run/initramfs"/{bin,dev,proc,sys,newroot,lib/modules} "$results"
-ir=$run/initramfs
-cp "$busybox" "$ir/bin/busybox"
-cp "$here/guest/init" "$ir/init"
-chmod 755 "$ir/init"
-mods=$(modprobe -d "$kdir/root" -S "$kver" --show-depends -a \
-    virtio_pci virtio_blk 9pnet_virtio 9p | awk '$1 == "insmod" && !seen[$2]++ {print $2}')
-[ -n "$mods" ] || die "modprobe could not resolve the virtio/9p modules of $kver"
-for m in $mods; do
-    case $m in
-        *.ko) cp "$m" "$ir/lib/modules/" ;;
-        *.ko.xz) xz -dc "$m" >"$ir/lib/modules/$(basename "$m" .xz)"; m=${m%.xz} ;;
-        *.ko.zst) zstd -qdc "$m" >"$ir/lib/modules/$(basename "$m" .zst)"; m=${m%.zst} ;;
-        *) die "unexpected module file $m" ;;
-    esac
-    basename "$m" >>"$ir/lib/modules/order"
-done
-(cd "$ir" && find . | cpio -o -H newc --quiet | gzip -1 >"$run/initramfs.cpio.gz") ||
-    die "building the initramfs failed"
+mkdir -p "$results"
+qemu_initramfs "$run/initramfs" "$busybox" "$here/guest/init" virtio_pci virtio_blk 9pnet_virtio 9p
 
 # --- what the guest runs: written where the guest sees it (its results share) -------
 {
