@@ -1,6 +1,7 @@
 # What the two QEMU tiers (tests/vm/vm-suite.sh, tests/deploy/deploy-suite.sh) share:
-# the guest kernel and the initramfs. Sourced; the caller defines log() and die()
-# (die exits), and has checked the tools (dpkg-deb, depmod/modprobe, xz, cpio).
+# the guest kernel, the initramfs, the bounded boot and the check for every result.
+# Sourced; the caller defines log() and die() (die exits) and has checked the tools
+# (dpkg-deb, depmod/modprobe, xz, cpio, qemu-system-x86_64).
 
 # Prints the versioned image package linux-image-amd64 depends on ("" when apt's
 # lists do not know it).
@@ -109,4 +110,60 @@ qemu_initramfs() {
     done
     (cd "$ir" && find . | cpio -o -H newc --quiet | gzip -1 >"$ir.cpio.gz") ||
         die "building the initramfs failed"
+}
+
+# qemu_boot RUN TIMEOUT APPEND QEMU_ARG...: boots the kernel and initramfs made above
+# under TCG (q35, 2 CPUs, the serial console in RUN/serial.log, QEMU's own output in
+# RUN/qemu.log) with the kernel command line APPEND and the tier's own arguments
+# (memory, disks, shares), killed after TIMEOUT seconds. Sets serial, qemu_rc, t_boot
+# and t_end; never fails by itself (see qemu_require_results).
+qemu_boot() {
+    local run=$1 timeout_s=$2 append=$3
+    shift 3
+    serial=$run/serial.log
+    : >"$serial"
+    local cmd=(
+        qemu-system-x86_64 -accel tcg,thread=multi -machine q35 -smp 2
+        -display none -no-reboot -nodefaults -monitor none
+        -serial "file:$serial"
+        -kernel "$kdir/vmlinux" -initrd "$run/initramfs.cpio.gz"
+        -append "$append"
+        "$@"
+    )
+    t_boot=$(date +%s.%N)
+    set +e
+    timeout --kill-after=10 "$timeout_s" "${cmd[@]}" </dev/null >"$run/qemu.log" 2>&1
+    qemu_rc=$?
+    set -e
+    t_end=$(date +%s.%N)
+}
+
+# Prints the end of the serial log and QEMU's own output.
+qemu_show_serial() {
+    local run=$1 lines=$2
+    echo "----- serial log ($serial, last $lines lines) -----"
+    tail -n "$lines" "$serial" | tr -d '\r'
+    echo "----- end of serial log -----"
+    if [ -s "$run/qemu.log" ]; then
+        echo "----- qemu stderr -----"
+        cat "$run/qemu.log"
+    fi
+}
+
+# qemu_require_results RUN TIMEOUT RESULTS CHECKS: dies, showing the serial log, when
+# the guest was killed at TIMEOUT (hung) or stopped before writing RESULTS/suite.done
+# and RESULTS/<check>.result for every check in CHECKS.
+qemu_require_results() {
+    local run=$1 timeout_s=$2 results=$3 checks=$4 c missing=""
+    if [ "$qemu_rc" -eq 124 ] || [ "$qemu_rc" -eq 137 ]; then
+        qemu_show_serial "$run" 400
+        die "the guest did not finish within ${timeout_s}s (hung?); killed"
+    fi
+    for c in $checks; do
+        [ -f "$results/$c.result" ] || missing="$missing $c"
+    done
+    if [ ! -f "$results/suite.done" ] || [ -n "$missing" ]; then
+        qemu_show_serial "$run" 400
+        die "the guest stopped before finishing (qemu exit $qemu_rc); no result for:${missing:- (suite.done missing)}"
+    fi
 }

@@ -155,50 +155,16 @@ cp -r "$here/guest" "$here/checks" "$here/policies" "$share/"
 cp "$here/guest/payload.sh" "$share/payload.sh"
 
 # --- boot, bounded ---------------------------------------------------------------------
-serial=$run/serial.log
-: >"$serial"
 # -snapshot: the guest writes to a temporary overlay, the cached image stays pristine.
-qemu_cmd=(
-    qemu-system-x86_64 -accel tcg,thread=multi -machine q35 -smp 2 -m 1536M
-    -display none -no-reboot -nodefaults -monitor none -snapshot
-    -serial "file:$serial"
-    -kernel "$kdir/vmlinux" -initrd "$run/initramfs.cpio.gz"
-    -append "console=ttyS0 panic=-1 quiet cgroup_no_v1=all systemd.unified_cgroup_hierarchy=1 systemd.show_status=error"
-    -drive "file=$image,format=raw,if=virtio,cache=unsafe"
-    -virtfs "local,path=$share,mount_tag=share,security_model=none,multidevs=remap"
-)
 log "booting (timeout ${timeout_s}s): checks $checks"
-t_boot=$(date +%s.%N)
-set +e
-timeout --kill-after=10 "$timeout_s" "${qemu_cmd[@]}" </dev/null >"$run/qemu.log" 2>&1
-qemu_rc=$?
-set -e
-t_end=$(date +%s.%N)
-
-show_serial() {
-    echo "----- serial log ($serial, last 300 lines) -----"
-    tail -n 300 "$serial" | tr -d '\r'
-    echo "----- end of serial log -----"
-    if [ -s "$run/qemu.log" ]; then
-        echo "----- qemu stderr -----"
-        cat "$run/qemu.log"
-    fi
-}
-
+qemu_boot "$run" "$timeout_s" \
+    "console=ttyS0 panic=-1 quiet cgroup_no_v1=all systemd.unified_cgroup_hierarchy=1 systemd.show_status=error" \
+    -m 1536M -snapshot \
+    -drive "file=$image,format=raw,if=virtio,cache=unsafe" \
+    -virtfs "local,path=$share,mount_tag=share,security_model=none,multidevs=remap"
 payload_at=$(grep -m1 -o 'GOV-DEPLOY payload started [0-9.]*' "$serial" | awk '{print $4}' || true)
 log "qemu exited with $qemu_rc after $(elapsed "$t_boot" "$t_end") s (systemd reached the payload ${payload_at:-?} s after boot); setup took $(elapsed "$t_start" "$t_boot") s"
-if [ "$qemu_rc" -eq 124 ] || [ "$qemu_rc" -eq 137 ]; then
-    show_serial
-    die "the guest did not finish within ${timeout_s}s (hung?); killed"
-fi
-missing=""
-for c in $checks; do
-    [ -f "$results/$c.result" ] || missing="$missing $c"
-done
-if [ ! -f "$results/suite.done" ] || [ -n "$missing" ]; then
-    show_serial
-    die "the guest stopped before finishing (qemu exit $qemu_rc); no result for:${missing:- (suite.done missing)}"
-fi
+qemu_require_results "$run" "$timeout_s" "$results" "$checks"
 echo "results:"
 for c in $checks; do
     printf '  %-16s %-60s %s\n' "$c" "$(head -n 1 "$results/$c.result")" "$(cat "$results/$c.time" 2>/dev/null)"

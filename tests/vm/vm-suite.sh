@@ -119,51 +119,17 @@ truncate -s 64M "$run/disk0.img"
 truncate -s 32M "$run/disk1.img"
 
 # --- boot, bounded -----------------------------------------------------------------
-serial=$run/serial.log
-: >"$serial"
-qemu_cmd=(
-    qemu-system-x86_64 -accel tcg,thread=multi -machine q35 -smp 2 -m 1G
-    -display none -no-reboot -nodefaults -monitor none
-    -serial "file:$serial"
-    -kernel "$kdir/vmlinux" -initrd "$run/initramfs.cpio.gz"
-    -append "console=ttyS0 panic=-1 quiet cgroup_no_v1=all systemd.unified_cgroup_hierarchy=1 gov.results=$results gov.payload=$here/guest/payload.sh${keep:+ gov.keep=$keep}"
-    -virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap"
-    -virtfs "local,path=$results,mount_tag=results,security_model=none,multidevs=remap"
-    -drive "file=$run/disk0.img,format=raw,if=virtio,cache=unsafe"
-    -drive "file=$run/disk1.img,format=raw,if=virtio,cache=unsafe"
-)
 log "booting (timeout ${boot_timeout}s): checks $checks"
-t_boot=$(date +%s.%N)
-set +e
-timeout --kill-after=10 "$boot_timeout" "${qemu_cmd[@]}" </dev/null >"$run/qemu.log" 2>&1
-qemu_rc=$?
-set -e
-t_end=$(date +%s.%N)
-
-show_serial() {
-    echo "----- serial log ($serial, last 400 lines) -----"
-    tail -n 400 "$serial" | tr -d '\r'
-    echo "----- end of serial log -----"
-    if [ -s "$run/qemu.log" ]; then
-        echo "----- qemu stderr -----"
-        cat "$run/qemu.log"
-    fi
-}
-
+qemu_boot "$run" "$boot_timeout" \
+    "console=ttyS0 panic=-1 quiet cgroup_no_v1=all systemd.unified_cgroup_hierarchy=1 gov.results=$results gov.payload=$here/guest/payload.sh${keep:+ gov.keep=$keep}" \
+    -m 1G \
+    -virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap" \
+    -virtfs "local,path=$results,mount_tag=results,security_model=none,multidevs=remap" \
+    -drive "file=$run/disk0.img,format=raw,if=virtio,cache=unsafe" \
+    -drive "file=$run/disk1.img,format=raw,if=virtio,cache=unsafe"
 booted=$(grep -m1 -o 'GOV-VM booted in [0-9.]*' "$serial" | awk '{print $4}' || true)
 log "qemu exited with $qemu_rc after $(elapsed "$t_boot" "$t_end") s (kernel to init: ${booted:-?} s); setup took $(elapsed "$t_start" "$t_boot") s"
-if [ "$qemu_rc" -eq 124 ] || [ "$qemu_rc" -eq 137 ]; then
-    show_serial
-    die "the guest did not finish within ${boot_timeout}s (hung?); killed"
-fi
-missing=""
-for c in $checks; do
-    [ -f "$results/$c.result" ] || missing="$missing $c"
-done
-if [ ! -f "$results/suite.done" ] || [ -n "$missing" ]; then
-    show_serial
-    die "the guest stopped before finishing (qemu exit $qemu_rc); no result for:${missing:- (suite.done missing)}"
-fi
+qemu_require_results "$run" "$boot_timeout" "$results" "$checks"
 echo "results:"
 for c in $checks; do
     printf '  %-24s %s\n' "$c" "$(head -n 1 "$results/$c.result")"
