@@ -125,6 +125,14 @@ int runExec(const ExecLine& line, std::FILE* err) {
         return kExitUnreachable;
     }
     if (reply->type == MessageType::Error) {
+        if (reply->errorName == "org.freedesktop.DBus.Error.NoReply") {
+            // The daemon died (or hung) with the call in hand: it may have started
+            // the command already.
+            say(err, "governord went away before answering (" + wire::errorMessage(*reply) +
+                         "); the command may have started: see `govctl ls " + line.className +
+                         "`");
+            return kExitUnreachable;
+        }
         say(err, describeError(reply->errorName, wire::errorMessage(*reply), where));
         return exitCodeForError(reply->errorName);
     }
@@ -174,7 +182,9 @@ int runExec(const ExecLine& line, std::FILE* err) {
                         say(err, "governord is back; still waiting for " + group);
                     daemonAway = false;
                 } else if (m->errorName == kNoSuchGroup) {
-                    say(err, group + " ended while governord was away; its exit status is unknown");
+                    say(err, group +
+                                 " has ended, but governord restarted while it ran: its exit "
+                                 "status is unknown");
                     return kExitFailed;
                 } else if (isUnreachableError(m->errorName) && !daemonAway) {
                     daemonAway = true;

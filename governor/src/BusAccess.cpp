@@ -5,6 +5,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <iterator>
+#include <fstream>
+#include <charconv>
 #include <optional>
 
 namespace gov::daemon {
@@ -68,6 +71,30 @@ std::optional<std::string> groupName(gid_t gid) {
 
 bool contains(const std::vector<std::string>& names, const std::string& name) {
     return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+// The first number after `key` on its line ("Uid:\t1000\t1000\t..."), and for
+// "Groups:" every number.
+std::vector<uint32_t> procNumbers(const std::string& status, const std::string& key) {
+    std::vector<uint32_t> out;
+    auto at = status.find("\n" + key);
+    if (at == std::string::npos)
+        return out;
+    at += key.size() + 1;
+    auto end = status.find('\n', at);
+    const char* p = status.data() + at;
+    const char* last = status.data() + (end == std::string::npos ? status.size() : end);
+    while (p < last) {
+        while (p < last && (*p == ' ' || *p == '\t'))
+            ++p;
+        uint32_t v = 0;
+        auto [next, ec] = std::from_chars(p, last, v);
+        if (ec != std::errc())
+            break;
+        out.push_back(v);
+        p = next;
+    }
+    return out;
 }
 
 }  // namespace
@@ -150,6 +177,23 @@ Result<void> authorizeAdmin(const policies::Policy& policy, const std::string& a
     if (isAllowed(policy.admins, caller))
         return success();
     return serviceError(ServiceErrc::Denied, describeCaller(caller) + " may not " + action);
+}
+
+std::optional<ProcIds> readProcIds(pid_t pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+    if (!in)
+        return std::nullopt;
+    std::string status = "\n" + std::string(std::istreambuf_iterator<char>(in), {});
+    auto uids = procNumbers(status, "Uid:");
+    auto gids = procNumbers(status, "Gid:");
+    if (uids.empty() || gids.empty())
+        return std::nullopt;
+    ProcIds ids;
+    ids.uid = uids[0];
+    ids.gid = gids[0];
+    for (uint32_t g : procNumbers(status, "Groups:"))
+        ids.groups.push_back(g);
+    return ids;
 }
 
 }  // namespace gov::daemon

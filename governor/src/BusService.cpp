@@ -3,10 +3,7 @@
 #include <sdbus-c++/sdbus-c++.h>
 #include <spdlog/spdlog.h>
 
-#include <charconv>
 #include <exception>
-#include <fstream>
-#include <iterator>
 #include <map>
 #include <optional>
 
@@ -51,52 +48,6 @@ GroupStruct toStruct(const GroupInfo& g) {
                        g.ioReadBytes, g.ioWriteBytes, g.tasks);
 }
 
-struct ProcIds {
-    uid_t uid = 0;  // real
-    gid_t gid = 0;  // real
-    std::vector<gid_t> groups;
-};
-
-// The first number after `key` on its line ("Uid:\t1000\t1000\t..."), and for
-// "Groups:" every number.
-std::vector<uint32_t> procNumbers(const std::string& status, const std::string& key) {
-    std::vector<uint32_t> out;
-    auto at = status.find("\n" + key);
-    if (at == std::string::npos)
-        return out;
-    at += key.size() + 1;
-    auto end = status.find('\n', at);
-    const char* p = status.data() + at;
-    const char* last = status.data() + (end == std::string::npos ? status.size() : end);
-    while (p < last) {
-        while (p < last && (*p == ' ' || *p == '\t'))
-            ++p;
-        uint32_t v = 0;
-        auto [next, ec] = std::from_chars(p, last, v);
-        if (ec != std::errc())
-            break;
-        out.push_back(v);
-        p = next;
-    }
-    return out;
-}
-
-std::optional<ProcIds> readProcIds(pid_t pid) {
-    std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-    if (!in)
-        return std::nullopt;
-    std::string status = "\n" + std::string(std::istreambuf_iterator<char>(in), {});
-    auto uids = procNumbers(status, "Uid:");
-    auto gids = procNumbers(status, "Gid:");
-    if (uids.empty() || gids.empty())
-        return std::nullopt;
-    ProcIds ids;
-    ids.uid = uids[0];
-    ids.gid = gids[0];
-    for (uint32_t g : procNumbers(status, "Groups:"))
-        ids.groups.push_back(g);
-    return ids;
-}
 
 class ManagerAdaptor final : public sdbus::AdaptorInterfaces<org::governor::Manager1_adaptor> {
   public:

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <spdlog/spdlog.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -10,6 +11,9 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <vector>
+
+#include "gov/daemon/BusQueries.hpp"
 
 #ifndef P_PIDFD
 #define P_PIDFD 3  // waitid on a pidfd (Linux 5.4); older glibc lacks the constant
@@ -212,10 +216,8 @@ void ExecService::reapExited(const std::string& group) {
 
 Result<void> ExecService::signal(const std::string& group, int signo, const Caller& caller) {
     auto it = running_.find(group);
-    if (it == running_.end()) {
-        return serviceError(ServiceErrc::NoSuchGroup,
-                            "no running workload started by exec in group '" + group + "'");
-    }
+    if (it == running_.end())
+        return signalAdopted(group, signo, caller);
     Running& r = *it->second;
     if (caller.uid != 0 && caller.uid != r.owner) {
         return serviceError(ServiceErrc::Denied,
@@ -230,6 +232,48 @@ Result<void> ExecService::signal(const std::string& group, int signo, const Call
     if (::kill(-r.process.pid, signo) == 0)
         return success();
     return runtime::sendSignal(r.process, signo);
+}
+
+Result<void> ExecService::signalAdopted(const std::string& group, int signo,
+                                        const Caller& caller) {
+    // A workload group this daemon did not start (a previous daemon did, before a
+    // restart, or someone placed it): who exec'd it is not recorded, so each of its
+    // processes must be the caller's (root may signal any). Every process gets the
+    // signal, as a terminal's Ctrl-C reaches the whole foreground job.
+    if (governor_.workloads().count(group) == 0) {
+        return serviceError(ServiceErrc::NoSuchGroup,
+                            "no running workload in group '" + group + "'");
+    }
+    if (signo <= 0 || signo >= NSIG) {
+        return serviceError(ServiceErrc::InvalidArgument,
+                            "signal " + std::to_string(signo) + " is not a valid signal");
+    }
+    std::vector<runtime::Fd> targets;
+    for (pid_t pid : groupPids(governor_, group)) {
+        // Pinned first, checked second: the pidfd cannot come to mean another process.
+        runtime::Fd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+        if (!pidfd.valid())
+            continue;  // gone meanwhile
+        auto ids = readProcIds(pid);
+        if (!ids)
+            continue;
+        if (caller.uid != 0 && ids->uid != caller.uid) {
+            return serviceError(ServiceErrc::Denied,
+                                describeCaller(caller) + " may not signal the workload in " +
+                                    group + " (process " + std::to_string(pid) + " is uid " +
+                                    std::to_string(ids->uid) + ")");
+        }
+        targets.push_back(std::move(pidfd));
+    }
+    if (targets.empty()) {
+        return serviceError(ServiceErrc::NoSuchGroup,
+                            "no running workload in group '" + group + "'");
+    }
+    for (const auto& t : targets)
+        (void)::syscall(SYS_pidfd_send_signal, t.get(), signo, nullptr, 0);
+    spdlog::info("signal {} to the {} processes of {} (adopted) for {}", signo, targets.size(),
+                 group, describeCaller(caller));
+    return success();
 }
 
 }  // namespace gov::daemon

@@ -18,6 +18,7 @@
 
 #include <sys/types.h>
 
+#include <optional>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -58,6 +59,14 @@ std::string serviceMessage(const Error& error);
 
 // "uid 1000 (alice)" or "uid 1234" when the uid has no passwd entry.
 std::string describeCaller(const Caller& caller);
+
+// A process's real ids, from /proc/<pid>/status; nullopt when it is gone.
+struct ProcIds {
+    uid_t uid = 0;  // real
+    gid_t gid = 0;  // real
+    std::vector<gid_t> groups;
+};
+std::optional<ProcIds> readProcIds(pid_t pid);
 
 // True when `who` names the caller: root always; a listed user name equal to the
 // name of caller.uid; a listed group name equal to the name of caller.gid or of a

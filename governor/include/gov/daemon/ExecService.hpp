@@ -77,7 +77,9 @@ class ExecService {
 
     // Sends `signal` to the process group of the workload's main process (it runs
     // in its own session, like a foreground job). Only its owner or root; the
-    // workload must still be running (NoSuchGroup otherwise).
+    // workload must still be running (NoSuchGroup otherwise). A workload group this
+    // daemon adopted (started before a restart) gets it in each of its processes,
+    // when every one of them is the caller's (or the caller is root).
     Result<void> signal(const std::string& group, int signal, const Caller& caller);
 
     // Called once per workload when its main process has exited and been reaped.
@@ -94,6 +96,7 @@ class ExecService {
     struct Running;
     void watch(Running& r);
     void reapExited(const std::string& group);
+    Result<void> signalAdopted(const std::string& group, int signal, const Caller& caller);
 
     boost::asio::io_context& io_;
     Governor& governor_;
