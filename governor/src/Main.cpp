@@ -2,6 +2,9 @@
 // logging, fatal errors).
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <filesystem>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -18,6 +21,23 @@
 #include "gov/exporter/Collector.hpp"
 #include "gov/exporter/GovernorInput.hpp"
 #include "gov/exporter/MetricsServer.hpp"
+
+// governor-init, pid 1 of the workloads' pid namespaces (governor/init/Init.cpp):
+// beside this binary (a build tree), else where the package installs it.
+static std::string findInit() {
+    std::error_code ec;
+    auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+    std::string candidate = ec ? std::string() : (self.parent_path() / "governor-init").string();
+    if (candidate.empty() || ::access(candidate.c_str(), X_OK) != 0)
+        candidate = GOV_INIT_PATH;
+    if (::access(candidate.c_str(), X_OK) != 0) {
+        spdlog::warn("no governor-init at {}: a workload in a pid namespace is its pid 1 and "
+                     "ignores the signals it has no handler for (Ctrl-C through govctl exec)",
+                     candidate);
+        return {};
+    }
+    return candidate;
+}
 
 int main(int argc, char** argv) {
     using namespace gov::daemon;
@@ -73,7 +93,9 @@ int main(int argc, char** argv) {
     // The D-Bus control API (exec, status, freeze/thaw/kill, reload, policy
     // check/diff) on the same io_context; its name is owned before readiness is
     // announced.
-    gov::runtime::Clone3Spawner spawner;
+    gov::runtime::Clone3Spawner::Options spawnOptions;
+    spawnOptions.pidNamespaceInit = findInit();
+    gov::runtime::Clone3Spawner spawner(spawnOptions);
     ExecService exec(io, **governor, spawner);
     std::unique_ptr<BusService> bus;
     if (!options->bus.empty()) {

@@ -508,10 +508,19 @@ Result<SpawnedProcess> Clone3Spawner::spawn(const SpawnRequest& req) {
     if (!path) {
         return std::move(path).error();
     }
-    std::vector<char*> argv = cStrings(req.argv);
+    const uint64_t nsFlags = cloneFlagsOf(req.namespaces);
+    // In a new pid namespace the init runs the command (see Spawner.hpp).
+    const bool viaInit = (nsFlags & CLONE_NEWPID) != 0 && !options_.pidNamespaceInit.empty();
+    std::vector<std::string> initArgv;
+    if (viaInit) {
+        initArgv.push_back(options_.pidNamespaceInit);
+        initArgv.push_back(*path);
+        initArgv.insert(initArgv.end(), req.argv.begin(), req.argv.end());
+        *path = options_.pidNamespaceInit;
+    }
+    std::vector<char*> argv = cStrings(viaInit ? initArgv : req.argv);
     std::vector<char*> envp = cStrings(req.env);
 
-    const uint64_t nsFlags = cloneFlagsOf(req.namespaces);
     const bool userNs = (nsFlags & CLONE_NEWUSER) != 0;
 
     int errPipe[2];

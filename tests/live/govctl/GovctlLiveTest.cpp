@@ -163,7 +163,9 @@ class GovctlLive : public ::testing::Test {
              "exec.users = [\"nobody\"]\ncontrol.users = [\"nobody\"]\n\n"
              "[classes.opengroup]\ndescription = \"group nogroup may exec\"\n"
              "exec.groups = [\"nogroup\"]\n\n"
-             "[classes.closed]\ndescription = \"root only\"\n");
+             "[classes.closed]\ndescription = \"root only\"\n\n"
+             "[classes.isolated]\ndescription = \"own pid and mount namespaces\"\n"
+             "namespaces = [\"pid\", \"mount\"]\n");
         ::chmod((tmp_ / "policy.toml").c_str(), 0644);
         ::setenv("GOVERNOR_BUS_ADDRESS", address_.c_str(), 1);
         if (!startDaemon()) {
@@ -428,6 +430,29 @@ TEST_F(GovctlLive, CtrlCStillReachesAWorkloadAfterItsDaemonRestarted) {
     EXPECT_TRUE(waitFor([&] { return !fs::exists(root_ / group); }, 5s)) << group;
 }
 
+TEST_F(GovctlLive, CtrlCReachesAWorkloadInItsOwnPidNamespace) {
+    // The kernel gives a pid namespace's init only the signals it handles: `sleep`
+    // as pid 1 would ignore SIGINT. governor-init is pid 1 and passes it on.
+    auto pid = runGovctl({"exec", "-c", "isolated", "--", "sh", "-c", "echo $$; cat /proc/1/comm"});
+    EXPECT_EQ(pid.status, 0) << pid.err;
+    EXPECT_EQ(pid.out, "2\ngovernor-init\n")
+        << "the command is pid 2 under governor-init, in a fresh /proc";
+    const int n = outCounter_++;
+    const fs::path err = tmp_ / ("pidns.err." + std::to_string(n));
+    pid_t govctl = start({GOVCTL, "exec", "-c", "isolated", "--", "sleep", "100"},
+                         tmp_ / ("pidns.out." + std::to_string(n)), err);
+    std::string group;
+    ASSERT_TRUE(waitFor([&] { return findWorkload("isolated", "sleep", &group) > 0; }, 10s))
+        << "the sleep workload never appeared in isolated.slice";
+    ASSERT_TRUE(execAnswered(group)) << daemonLog();
+    ASSERT_EQ(::kill(govctl, SIGINT), 0);
+    int st = 0;
+    ASSERT_TRUE(waitFor([&] { return ::waitpid(govctl, &st, WNOHANG) == govctl; }, 10s))
+        << "govctl did not exit after SIGINT: the workload ignored it";
+    EXPECT_EQ(decode(st), 130) << slurp(err);
+    EXPECT_TRUE(waitFor([&] { return !fs::exists(root_ / group); }, 5s)) << group;
+}
+
 TEST_F(GovctlLive, ErrorsBeforeTheCommandRunsHaveDistinctCodesAndOneLineMessages) {
     auto unknown = runGovctl({"exec", "-c", "nosuchclass", "--", "true"});
     EXPECT_EQ(unknown.status, 3);
@@ -559,19 +584,19 @@ TEST_F(GovctlLive, BusctlSeesTheInterface) {
 TEST_F(GovctlLive, StatusLsAndTopShowTheClassesAndGroups) {
     auto status = runGovctl({"status"});
     EXPECT_EQ(status.status, 0) << status.err;
-    for (const char* cls : {"adhoc", "open", "opengroup", "closed"})
+    for (const char* cls : {"adhoc", "open", "opengroup", "closed", "isolated"})
         EXPECT_NE(status.out.find(std::string("\n") + cls + " "), std::string::npos) << cls;
 
     auto json = runGovctl({"status", "--json"});
     ASSERT_EQ(json.status, 0) << json.err;
     auto j = nlohmann::json::parse(json.out);
-    ASSERT_EQ(j["classes"].size(), 4u);
+    ASSERT_EQ(j["classes"].size(), 5u);
     EXPECT_EQ(j["classes"][0]["name"], "adhoc");
 
     auto ls = runGovctl({"ls", "--json"});
     ASSERT_EQ(ls.status, 0) << ls.err;
     auto groups = nlohmann::json::parse(ls.out)["groups"];
-    ASSERT_GE(groups.size(), 4u);
+    ASSERT_GE(groups.size(), 5u);
     EXPECT_EQ(groups[0]["group"], "adhoc.slice");
 
     auto top = runGovctl({"top", "-n", "2", "--delay", "0.1", "--json"});

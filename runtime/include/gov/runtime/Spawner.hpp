@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "gov/Result.hpp"
@@ -71,10 +72,12 @@ class ProcessSpawner {
 // before letting it continue (so it never runs a single instruction of the
 // workload elsewhere, but pays the migration cost), and the pidfd comes from
 // pidfd_open when available.
-// Limit: with a pid namespace the workload is that namespace's init (pid 1), and
-// the kernel delivers to an init only the signals it has a handler for (plus
-// SIGKILL/SIGSTOP from outside): a forwarded SIGINT/SIGTERM reaches tcpdump (it
-// handles them) but not `sleep`. Stop such groups with cgroup.kill or SIGKILL.
+// With a pid namespace the kernel delivers to the namespace's init (pid 1) only
+// the signals it has a handler for (plus SIGKILL/SIGSTOP from outside): a command
+// that is pid 1 ignores a forwarded SIGINT unless it handles it (tcpdump does,
+// `sleep` does not). With Options::pidNamespaceInit set, that program is pid 1
+// instead (governor-init: it forwards every signal to the command, which it runs
+// as pid 2, and exits with its status); without it the command is pid 1.
 // Limit: a child killed between clone and exec (e.g. SIGKILLed at birth in a group
 // that was killed, see kernel-facts) looks to spawn() like a successful exec; its
 // exit status (137) then tells.
@@ -85,9 +88,12 @@ class Clone3Spawner : public ProcessSpawner {
         // Always take the clone(2) + cgroup.procs path, as on kernels without clone3
         // or CLONE_INTO_CGROUP (so tests can exercise it on a new kernel).
         bool forceFallback = false;
+        // The init to run as pid 1 of a new pid namespace, as
+        // `INIT <resolved command path> <argv...>`; empty: the command is pid 1.
+        std::string pidNamespaceInit;
     };
     Clone3Spawner() = default;
-    explicit Clone3Spawner(Options options) : options_(options) {}
+    explicit Clone3Spawner(Options options) : options_(std::move(options)) {}
 
     Result<SpawnedProcess> spawn(const SpawnRequest& request) override;
 
