@@ -31,6 +31,8 @@ class ServiceCategory : public std::error_category {
                 return "cannot execute";
             case ServiceErrc::InvalidArgument:
                 return "invalid argument";
+            case ServiceErrc::Frozen:
+                return "the class is frozen";
         }
         return "unknown error";
     }

@@ -34,6 +34,8 @@ const char* errorName(int serviceCode) {
             return "org.governor.Error.CannotExecute";
         case ServiceErrc::InvalidArgument:
             return "org.governor.Error.InvalidArgument";
+        case ServiceErrc::Frozen:
+            return "org.governor.Error.Frozen";
     }
     return "org.governor.Error.Failed";
 }

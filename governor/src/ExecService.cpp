@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "gov/daemon/BusQueries.hpp"
+#include "gov/runtime/Accounting.hpp"
 
 #ifndef P_PIDFD
 #define P_PIDFD 3  // waitid on a pidfd (Linux 5.4); older glibc lacks the constant
@@ -82,6 +83,18 @@ Result<ExecStarted> ExecService::exec(const ExecRequest& request, const Caller& 
     if (!group) {
         count(governor_, request.className, "error");
         return std::move(group).error().wrap("exec into class " + request.className);
+    }
+    // A group under a frozen class (or a frozen ancestor) is born frozen: the child
+    // would never reach exec, and the spawn would wait for it forever.
+    auto events = runtime::readEvents(governor_.fs(), *group);
+    if (!events || events->frozen) {
+        governor_.discardWorkloadGroup(*group);
+        count(governor_, request.className, "error");
+        if (!events)
+            return std::move(events).error().wrap("exec into class " + request.className);
+        return serviceError(ServiceErrc::Frozen, "class " + request.className +
+                                                     " is frozen: thaw it (govctl thaw " +
+                                                     request.className + ") to exec into it");
     }
     auto dir = governor_.fs().openGroup(*group);
     if (!dir) {

@@ -9,6 +9,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -552,11 +553,17 @@ Result<SpawnedProcess> Clone3Spawner::spawn(const SpawnRequest& req) {
     pid_t pid = -1;
     int pidfd = -1;
     bool shared = false;  // CLONE_VM
-    if (kSharedMemoryClone && !userNs && !options_.forceFallback) {
+    // The child keeps our uid when no uid is asked or it is ours: then only
+    // processes of our uid (root, for the daemon) can signal it before it execs.
+    const bool keepsOurUid = !req.uid || *req.uid == ::geteuid();
+    if (kSharedMemoryClone && !userNs && keepsOurUid && !options_.forceFallback) {
         // The common case: nothing for the parent to do between clone and exec, so
         // the child shares our memory and we sleep until it has exec'd (see
-        // clone3SharedMemory). A user namespace needs its maps written by the
-        // parent while the child waits: the copying path below.
+        // clone3SharedMemory). That sleep cannot be bounded: a child stopped before
+        // its exec (SIGSTOP from a process of the uid it switched to) would hold us
+        // for good, so a child that becomes another uid takes the copying path,
+        // whose wait has a timeout. So does a user namespace, whose maps the parent
+        // writes while the child waits.
         ChildStack stack;
         if (!stack.valid()) {
             return Error::fromErrno("spawn " + name + ": child stack");
@@ -569,11 +576,16 @@ Result<SpawnedProcess> Clone3Spawner::spawn(const SpawnRequest& req) {
         args.cgroup = req.cgroupFd >= 0 ? static_cast<uint64_t>(req.cgroupFd) : 0;
         args.stack = stack.low();
         args.stack_size = ChildStack::kSize;
+        // A child that changes its gids marks the memory it shares with us as not
+        // dumpable (the kernel does so on a credential change): ours again after.
+        const int dumpable = ::prctl(PR_GET_DUMPABLE);
         long r;
         {
             SignalBlock blocked;
             r = clone3SharedMemory(&args, childEntry, &plan);
         }
+        if (dumpable == 1 && ::prctl(PR_GET_DUMPABLE) != 1)
+            ::prctl(PR_SET_DUMPABLE, 1);
         if (r > 0) {
             pid = static_cast<pid_t>(r);
             shared = true;
@@ -596,6 +608,23 @@ Result<SpawnedProcess> Clone3Spawner::spawn(const SpawnRequest& req) {
     }
 
     // EOF on the error pipe means execve succeeded (the write end was close-on-exec).
+    // After a shared-memory clone that has happened already; after a copying one,
+    // wait at most execTimeout.
+    if (!shared) {
+        struct pollfd p = {errRead.get(), POLLIN, 0};
+        int ready;
+        do {
+            ready = ::poll(&p, 1, static_cast<int>(options_.execTimeout.count()));
+        } while (ready < 0 && errno == EINTR);
+        if (ready == 0) {
+            killAndReap(proc.pid);
+            return Error::withReason(
+                "spawn " + name,
+                "the child did not reach exec within " +
+                    std::to_string(options_.execTimeout.count()) + " ms (stopped or frozen?)",
+                std::errc::timed_out);
+        }
+    }
     ChildFailure failure{};
     ssize_t n;
     do {

@@ -453,6 +453,22 @@ TEST_F(GovctlLive, CtrlCReachesAWorkloadInItsOwnPidNamespace) {
     EXPECT_TRUE(waitFor([&] { return !fs::exists(root_ / group); }, 5s)) << group;
 }
 
+TEST_F(GovctlLive, ExecIntoAFrozenClassIsRefusedAndTheDaemonStaysResponsive) {
+    // A process cloned into a frozen class could not run to its exec: the daemon
+    // would wait for it. It refuses instead, and answers everything else.
+    ASSERT_EQ(runGovctl({"freeze", "closed"}).status, 0);
+    auto refused = runGovctl({"exec", "-c", "closed", "--", "true"});
+    auto status = runGovctl({"status"});
+    ASSERT_EQ(runGovctl({"thaw", "closed"}).status, 0);
+    EXPECT_EQ(refused.status, 1) << refused.err;
+    EXPECT_EQ(refused.err,
+              "govctl exec: class closed is frozen: thaw it (govctl thaw closed) to exec into it\n");
+    EXPECT_EQ(status.status, 0) << status.err;
+    EXPECT_TRUE(scopesOf("closed").empty()) << "a refused exec leaves no group behind";
+    auto after = runGovctl({"exec", "-c", "closed", "--", "true"});
+    EXPECT_EQ(after.status, 0) << after.err;
+}
+
 TEST_F(GovctlLive, ErrorsBeforeTheCommandRunsHaveDistinctCodesAndOneLineMessages) {
     auto unknown = runGovctl({"exec", "-c", "nosuchclass", "--", "true"});
     EXPECT_EQ(unknown.status, 3);

@@ -220,7 +220,9 @@ TEST_F(RuntimeLive, FallbackPathMovesTheChildBeforeItRuns) {
     req.cgroupFd = fd->get();
     req.stdoutFd = p[1];
     req.namespaces = {Namespace::Pid, Namespace::Mount};
-    Clone3Spawner fallback(Clone3Spawner::Options{true});
+    Clone3Spawner::Options fallbackOptions;
+    fallbackOptions.forceFallback = true;
+    Clone3Spawner fallback(fallbackOptions);
     auto proc = fallback.spawn(req);
     ::close(p[1]);
     ASSERT_TRUE(proc.ok()) << proc.error().message();
@@ -417,6 +419,42 @@ TEST_F(RuntimeLive, DropsToNobodyAsSeenInProcStatus) {
     EXPECT_EQ(groups, "Groups:");  // no supplementary groups left
     ASSERT_TRUE(sendSignal(*p, SIGKILL).ok());
     EXPECT_EQ(waitExit(*p).valueOr(-1), 128 + SIGKILL);
+}
+
+TEST_F(RuntimeLive, AChildThatCannotReachExecIsKilledAfterTheTimeout) {
+    // A child cloned into a frozen group never runs to its exec; spawn() must not
+    // wait for it forever (it runs on the daemon's only thread). A child that
+    // becomes another uid takes the copying clone, whose wait is bounded.
+    ASSERT_TRUE(fs_->makeGroup("frozen.scope").ok());
+    ASSERT_TRUE(freeze(*fs_, "frozen.scope", 2000ms).ok());
+    auto fd = fs_->openGroup("frozen.scope");
+    ASSERT_TRUE(fd.ok());
+    SpawnRequest req;
+    req.argv = {"true"};
+    req.env = kEnv;
+    req.cgroupFd = fd->get();
+    req.uid = 65534;
+    req.gid = 65534;
+    Clone3Spawner::Options options;
+    options.execTimeout = 300ms;
+    Clone3Spawner bounded(options);
+    const auto t0 = std::chrono::steady_clock::now();
+    auto p = bounded.spawn(req);
+    const auto waited = std::chrono::steady_clock::now() - t0;
+    ASSERT_FALSE(p.ok());
+    EXPECT_EQ(p.error().message(),
+              "spawn true: the child did not reach exec within 300 ms (stopped or frozen?)");
+    EXPECT_LT(waited, 5s);
+    // Killed and reaped: the group empties once thawed.
+    ASSERT_TRUE(thaw(*fs_, "frozen.scope", 2000ms).ok());
+    bool emptied = false;
+    for (int i = 0; i < 200 && !emptied; ++i) {
+        auto ev = readEvents(*fs_, "frozen.scope");
+        emptied = ev.ok() && !ev->populated;
+        if (!emptied)
+            std::this_thread::sleep_for(10ms);
+    }
+    EXPECT_TRUE(emptied);
 }
 
 TEST_F(RuntimeLive, MissingCommandIsAnErrorAndNothingRunsInTheGroup) {

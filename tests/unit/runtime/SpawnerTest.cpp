@@ -282,7 +282,9 @@ TEST(Clone3Spawner, EmptyArgvIsAnError) {
 }
 
 TEST(Clone3Spawner, FallbackPathRunsAndReportsLikeClone3) {
-    Clone3Spawner fallback(Clone3Spawner::Options{true});
+    Clone3Spawner::Options fallbackOptions;
+    fallbackOptions.forceFallback = true;
+    Clone3Spawner fallback(fallbackOptions);
     auto p = fallback.spawn(command({"sh", "-c", "exit 5"}));
     ASSERT_TRUE(p.ok()) << p.error().message();
     EXPECT_TRUE(p->pidfd.valid());  // from pidfd_open

@@ -46,6 +46,7 @@ enum class ServiceErrc {
     CommandNotFound,   // exec: the command does not exist (ENOENT)
     CannotExecute,     // exec: it exists but cannot be executed (EACCES, ENOEXEC)
     InvalidArgument,   // malformed request
+    Frozen,            // exec: the class is frozen
 };
 const std::error_category& serviceCategory();
 std::error_code make_error_code(ServiceErrc e);

@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <utility>
@@ -91,6 +92,10 @@ class Clone3Spawner : public ProcessSpawner {
         // The init to run as pid 1 of a new pid namespace, as
         // `INIT <resolved command path> <argv...>`; empty: the command is pid 1.
         std::string pidNamespaceInit;
+        // How long spawn() waits for the child to exec on the copying path before
+        // it kills the child and fails (a child that is stopped or frozen before
+        // its exec would otherwise hold the caller, e.g. the daemon's loop).
+        std::chrono::milliseconds execTimeout{5000};
     };
     Clone3Spawner() = default;
     explicit Clone3Spawner(Options options) : options_(std::move(options)) {}
