@@ -152,6 +152,19 @@ Result<std::unique_ptr<Governor>> Governor::start(GovernorConfig config) {
         // its children once no process lives in it, so the daemon lives in a leaf.
         GOV_TRY(g->fs_.makeGroup(kDaemonGroup));
         GOV_TRY(g->fs_.moveProcess(kDaemonGroup, ::getpid()));
+        // Any other process still in the root joins us: under systemd that is
+        // governor-root.service's keeper, which moves itself into <root>/governord
+        // too but may not have yet when this daemon starts right after it.
+        auto stray = g->fs_.processes("");
+        if (!stray)
+            return std::move(stray).error();
+        for (pid_t pid : *stray) {
+            auto moved = g->fs_.moveProcess(kDaemonGroup, pid);
+            if (moved)
+                spdlog::info("moved process {} from the root into {}", pid, kDaemonGroup);
+            else if (moved.error().code().value() != ESRCH)  // not gone meanwhile
+                spdlog::warn("move process {} out of the root: {}", pid, moved.error().message());
+        }
     }
 
     g->stats_.lastReloadUnixSeconds =

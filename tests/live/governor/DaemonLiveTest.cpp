@@ -310,6 +310,22 @@ TEST_F(DaemonProcess, MovesItselfIntoItsLeafAndCreatesTheClasses) {
     EXPECT_TRUE(logHas("tree " + root_.string())) << log();
 }
 
+TEST_F(DaemonProcess, AProcessLeftInTheRootJoinsTheDaemonsLeaf) {
+    // Under systemd, governor-root.service's keeper moves itself into
+    // <root>/governord, but governord may start before it has: a process in the
+    // root would forbid enabling controllers there (EBUSY, the deploy tier saw it).
+    ASSERT_TRUE(fs::create_directories(root_));
+    pid_t keeper = spawnInto("", {"sleep", "60"});
+    ASSERT_GT(keeper, 0);
+    ASSERT_NE(readFile(root_ / "cgroup.procs").find(std::to_string(keeper)), std::string::npos);
+    startDaemon();
+    EXPECT_EQ(readFile(root_ / "cgroup.procs"), "");
+    EXPECT_NE(readFile(root_ / "governord" / "cgroup.procs").find(std::to_string(keeper)),
+              std::string::npos);
+    EXPECT_TRUE(logHas("moved process " + std::to_string(keeper) + " from the root into governord"))
+        << log();
+}
+
 TEST_F(DaemonProcess, SigkillAndRestartLosesNoWorkloadAndNoAccounting) {
     startDaemon();
     // A workload placed in the class (as govctl exec or a placement would).
