@@ -313,6 +313,44 @@ class GovctlLive : public ::testing::Test {
         std::this_thread::sleep_for(200ms);
         return logged;
     }
+
+    // `govctl exec -c CLASS -- sleep SECONDS` left running in the background.
+    struct Background {
+        pid_t govctl = -1;
+        pid_t workload = -1;  // -1: it never showed up (the test fails)
+        std::string group;
+        fs::path err;  // govctl's stderr
+    };
+    // Starts it; returns once its sleep is in a group of CLASS and the daemon has
+    // answered its Exec.
+    static Background execSleep(const std::string& className, const std::string& seconds) {
+        Background bg;
+        const int n = outCounter_++;
+        bg.err = tmp_ / ("bg.err." + std::to_string(n));
+        bg.govctl = start({GOVCTL, "exec", "-c", className, "--", "sleep", seconds},
+                          tmp_ / ("bg.out." + std::to_string(n)), bg.err);
+        const bool seen = waitFor(
+            [&] { return (bg.workload = findWorkload(className, "sleep", &bg.group)) > 0; }, 10s);
+        EXPECT_TRUE(seen) << "the sleep workload never appeared in " << className << ".slice";
+        EXPECT_TRUE(seen && execAnswered(bg.group)) << daemonLog();
+        if (!seen)
+            bg.workload = -1;
+        return bg;
+    }
+    // SIGKILLs governord (its workloads keep running) and reaps it.
+    static void killDaemon() {
+        ::kill(daemonPid_, SIGKILL);
+        int st = 0;
+        ::waitpid(daemonPid_, &st, 0);
+        daemonPid_ = -1;
+    }
+    // govctl's decoded exit status, or -1 when it did not exit within `timeout`.
+    static int waitExited(pid_t govctl, std::chrono::seconds timeout) {
+        int st = 0;
+        if (!waitFor([&] { return ::waitpid(govctl, &st, WNOHANG) == govctl; }, timeout))
+            return -1;
+        return decode(st);
+    }
 };
 
 TEST_F(GovctlLive, ExecRunsTheCommandInAFreshGroupOfTheClassAndReturnsItsStatus) {
@@ -353,81 +391,48 @@ TEST_F(GovctlLive, ExitStatusOfASignalledWorkloadIs128PlusTheSignal) {
 }
 
 TEST_F(GovctlLive, SigtermToGovctlIsForwardedAndGovctlExits143) {
-    const int n = outCounter_++;
-    pid_t govctl =
-        start({GOVCTL, "exec", "-c", "adhoc", "--", "sleep", "100"},
-              tmp_ / ("sig.out." + std::to_string(n)), tmp_ / ("sig.err." + std::to_string(n)));
-    pid_t workload = -1;
-    std::string group;
-    ASSERT_TRUE(
-        waitFor([&] { return (workload = findWorkload("adhoc", "sleep", &group)) > 0; }, 10s))
-        << "the sleep workload never appeared in adhoc.slice";
-    ASSERT_EQ(::kill(govctl, SIGTERM), 0);
-    int st = 0;
-    ASSERT_TRUE(waitFor([&] { return ::waitpid(govctl, &st, WNOHANG) == govctl; }, 10s))
-        << "govctl did not exit after SIGTERM";
-    EXPECT_EQ(decode(st), 143) << slurp(tmp_ / ("sig.err." + std::to_string(n)));
+    auto bg = execSleep("adhoc", "100");
+    ASSERT_GT(bg.workload, 0);
+    ASSERT_EQ(::kill(bg.govctl, SIGTERM), 0);
+    EXPECT_EQ(waitExited(bg.govctl, 10s), 143) << slurp(bg.err);
     // The workload is gone (killed and reaped by the daemon), and so is its group
     // once the daemon has accounted it.
-    EXPECT_TRUE(waitFor([&] { return ::kill(workload, 0) != 0; }, 5s));
-    EXPECT_TRUE(waitFor([&] { return !fs::exists(root_ / group); }, 5s)) << group;
+    EXPECT_TRUE(waitFor([&] { return ::kill(bg.workload, 0) != 0; }, 5s));
+    EXPECT_TRUE(waitFor([&] { return !fs::exists(root_ / bg.group); }, 5s)) << bg.group;
 }
 
 TEST_F(GovctlLive, ExecWhoseDaemonRestartsWaitsAndThenSaysTheStatusIsUnknown) {
     // The workload outlives the daemon (SIGKILL, then a new one adopts its group);
     // the new daemon does not know its exit status. govctl must neither hang nor
     // invent a status: it waits while the daemon is away, then reports.
-    const int n = outCounter_++;
-    const fs::path err = tmp_ / ("restart.err." + std::to_string(n));
-    pid_t govctl = start({GOVCTL, "exec", "-c", "adhoc", "--", "sleep", "4"},
-                         tmp_ / ("restart.out." + std::to_string(n)), err);
-    std::string group;
-    ASSERT_TRUE(waitFor([&] { return findWorkload("adhoc", "sleep", &group) > 0; }, 10s))
-        << "the sleep workload never appeared in adhoc.slice";
-    ASSERT_TRUE(execAnswered(group)) << daemonLog();
-    ASSERT_EQ(::kill(daemonPid_, SIGKILL), 0);
-    int st = 0;
-    ::waitpid(daemonPid_, &st, 0);
-    daemonPid_ = -1;
+    auto bg = execSleep("adhoc", "4");
+    ASSERT_GT(bg.workload, 0);
+    killDaemon();
     std::this_thread::sleep_for(2500ms);  // govctl's liveness check finds nobody
     ASSERT_TRUE(startDaemon()) << slurp(tmp_ / "governord.log");
-    ASSERT_TRUE(waitFor([&] { return ::waitpid(govctl, &st, WNOHANG) == govctl; }, 20s))
-        << "govctl did not come back after the workload ended";
-    const std::string said = slurp(err);
-    EXPECT_EQ(decode(st), 1) << said;
-    EXPECT_NE(said.find("governord went away while " + group), std::string::npos) << said;
-    EXPECT_NE(said.find(group + " has ended, but governord restarted while it ran: its exit "
-                                "status is unknown"),
+    const int status = waitExited(bg.govctl, 20s);
+    const std::string said = slurp(bg.err);
+    EXPECT_EQ(status, 1) << "-1: govctl did not come back after the workload ended\n" << said;
+    EXPECT_NE(said.find("governord went away while " + bg.group), std::string::npos) << said;
+    EXPECT_NE(said.find(bg.group + " has ended, but governord restarted while it ran: its exit "
+                                   "status is unknown"),
               std::string::npos)
         << said;
-    EXPECT_TRUE(waitFor([&] { return !fs::exists(root_ / group); }, 5s)) << group;
+    EXPECT_TRUE(waitFor([&] { return !fs::exists(root_ / bg.group); }, 5s)) << bg.group;
 }
 
 TEST_F(GovctlLive, CtrlCStillReachesAWorkloadAfterItsDaemonRestarted) {
     // The new daemon adopted the group but did not start the process: SIGINT to
     // govctl must still end the workload (sent to each process of the group).
-    const int n = outCounter_++;
-    const fs::path err = tmp_ / ("restart-int.err." + std::to_string(n));
-    pid_t govctl = start({GOVCTL, "exec", "-c", "adhoc", "--", "sleep", "100"},
-                         tmp_ / ("restart-int.out." + std::to_string(n)), err);
-    std::string group;
-    pid_t workload = -1;
-    ASSERT_TRUE(
-        waitFor([&] { return (workload = findWorkload("adhoc", "sleep", &group)) > 0; }, 10s))
-        << "the sleep workload never appeared in adhoc.slice";
-    ASSERT_TRUE(execAnswered(group)) << daemonLog();
-    ASSERT_EQ(::kill(daemonPid_, SIGKILL), 0);
-    int st = 0;
-    ::waitpid(daemonPid_, &st, 0);
-    daemonPid_ = -1;
+    auto bg = execSleep("adhoc", "100");
+    ASSERT_GT(bg.workload, 0);
+    killDaemon();
     ASSERT_TRUE(startDaemon()) << slurp(tmp_ / "governord.log");
-    ASSERT_EQ(::kill(govctl, SIGINT), 0);
-    EXPECT_TRUE(waitFor([&] { return ::kill(workload, 0) != 0; }, 10s))
-        << "the workload survived the forwarded SIGINT: " << slurp(err);
-    ASSERT_TRUE(waitFor([&] { return ::waitpid(govctl, &st, WNOHANG) == govctl; }, 20s))
-        << "govctl did not come back after the workload ended";
-    EXPECT_EQ(decode(st), 1) << slurp(err);
-    EXPECT_TRUE(waitFor([&] { return !fs::exists(root_ / group); }, 5s)) << group;
+    ASSERT_EQ(::kill(bg.govctl, SIGINT), 0);
+    EXPECT_TRUE(waitFor([&] { return ::kill(bg.workload, 0) != 0; }, 10s))
+        << "the workload survived the forwarded SIGINT: " << slurp(bg.err);
+    EXPECT_EQ(waitExited(bg.govctl, 20s), 1) << slurp(bg.err);
+    EXPECT_TRUE(waitFor([&] { return !fs::exists(root_ / bg.group); }, 5s)) << bg.group;
 }
 
 TEST_F(GovctlLive, CtrlCReachesAWorkloadInItsOwnPidNamespace) {
@@ -437,20 +442,12 @@ TEST_F(GovctlLive, CtrlCReachesAWorkloadInItsOwnPidNamespace) {
     EXPECT_EQ(pid.status, 0) << pid.err;
     EXPECT_EQ(pid.out, "2\ngovernor-init\n")
         << "the command is pid 2 under governor-init, in a fresh /proc";
-    const int n = outCounter_++;
-    const fs::path err = tmp_ / ("pidns.err." + std::to_string(n));
-    pid_t govctl = start({GOVCTL, "exec", "-c", "isolated", "--", "sleep", "100"},
-                         tmp_ / ("pidns.out." + std::to_string(n)), err);
-    std::string group;
-    ASSERT_TRUE(waitFor([&] { return findWorkload("isolated", "sleep", &group) > 0; }, 10s))
-        << "the sleep workload never appeared in isolated.slice";
-    ASSERT_TRUE(execAnswered(group)) << daemonLog();
-    ASSERT_EQ(::kill(govctl, SIGINT), 0);
-    int st = 0;
-    ASSERT_TRUE(waitFor([&] { return ::waitpid(govctl, &st, WNOHANG) == govctl; }, 10s))
-        << "govctl did not exit after SIGINT: the workload ignored it";
-    EXPECT_EQ(decode(st), 130) << slurp(err);
-    EXPECT_TRUE(waitFor([&] { return !fs::exists(root_ / group); }, 5s)) << group;
+    auto bg = execSleep("isolated", "100");
+    ASSERT_GT(bg.workload, 0);
+    ASSERT_EQ(::kill(bg.govctl, SIGINT), 0);
+    EXPECT_EQ(waitExited(bg.govctl, 10s), 130)
+        << "-1: the workload ignored SIGINT\n" << slurp(bg.err);
+    EXPECT_TRUE(waitFor([&] { return !fs::exists(root_ / bg.group); }, 5s)) << bg.group;
 }
 
 TEST_F(GovctlLive, ExecIntoAFrozenClassIsRefusedAndTheDaemonStaysResponsive) {
