@@ -30,6 +30,8 @@ function(gov_test name)
     cmake_parse_arguments(ARG "LIVE" "TIMEOUT" "SOURCES;DEPS" ${ARGN})
     add_executable(${name} ${ARG_SOURCES})
     target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gtest_main GTest::gmock)
+    # Helpers shared by the tests (tests/support).
+    target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/tests/support)
     target_compile_definitions(${name} PRIVATE
         GOV_SOURCE_DIR="${PROJECT_SOURCE_DIR}" GOV_BINARY_DIR="${PROJECT_BINARY_DIR}")
     gov_target_defaults(${name})

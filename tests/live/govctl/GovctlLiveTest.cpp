@@ -25,6 +25,7 @@
 #include <thread>
 #include <vector>
 
+#include "TestTree.hpp"
 #include "gov/runtime/Discovery.hpp"
 
 namespace {
@@ -211,28 +212,8 @@ class GovctlLive : public ::testing::Test {
             busPid_ = -1;
         }
         ::unsetenv("GOVERNOR_BUS_ADDRESS");
-        if (!root_.empty() && fs::exists(root_)) {
-            // Only processes this suite started live here: kill them all, then
-            // remove the groups bottom-up.
-            for (int i = 0;
-                 i < 100 && slurp(root_ / "cgroup.events").find("populated 1") != std::string::npos;
-                 ++i) {
-                spit(root_ / "cgroup.freeze", "0");
-                spit(root_ / "cgroup.kill", "1");
-                std::this_thread::sleep_for(20ms);
-            }
-            std::vector<fs::path> dirs;
-            for (auto& e : fs::recursive_directory_iterator(root_)) {
-                if (e.is_directory())
-                    dirs.push_back(e.path());
-            }
-            std::sort(dirs.begin(), dirs.end(), [](const auto& a, const auto& b) {
-                return a.string().size() > b.string().size();
-            });
-            for (auto& d : dirs)
-                ::rmdir(d.c_str());
-            ::rmdir(root_.c_str());
-        }
+        // Only processes this suite started live there.
+        gov::testsupport::removeTestTree(root_);
         if (!tmp_.empty())
             fs::remove_all(tmp_);
     }

@@ -17,6 +17,7 @@
 #include <sstream>
 #include <thread>
 
+#include "TestTree.hpp"
 #include "gov/daemon/Governor.hpp"
 #include "gov/runtime/Discovery.hpp"
 #include "gov/runtime/Spawner.hpp"
@@ -96,29 +97,10 @@ class LiveTree : public ::testing::Test {
             int status;
             ::waitpid(pid, &status, 0);
         }
-        if (root_.empty() || !fs::exists(root_))
-            return;
-        // Everything in the test tree was started by this test: kill it all, then
-        // remove the groups bottom-up.
-        for (int i = 0;
-             i < 100 && readFile(root_ / "cgroup.events").find("populated 1") != std::string::npos;
-             ++i) {
-            writeFile(root_ / "cgroup.freeze", "0");
-            writeFile(root_ / "cgroup.kill", "1");
-            std::this_thread::sleep_for(20ms);
-        }
-        std::vector<fs::path> dirs;
-        for (auto& e : fs::recursive_directory_iterator(root_)) {
-            if (e.is_directory())
-                dirs.push_back(e.path());
-        }
-        std::sort(dirs.begin(), dirs.end(), [](const auto& a, const auto& b) {
-            return a.string().size() > b.string().size();
-        });
-        for (auto& d : dirs)
-            ::rmdir(d.c_str());
-        ::rmdir(root_.c_str());
-        fs::remove_all(state_);
+        // Everything in the test tree was started by this test.
+        gov::testsupport::removeTestTree(root_);
+        if (!state_.empty())
+            fs::remove_all(state_);
     }
 
     // Spawns argv into `group` (relative to the root) with the runtime's spawner.
