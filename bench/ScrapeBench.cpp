@@ -42,7 +42,7 @@
 #include <thread>
 #include <vector>
 
-#include "gov/daemon/Plan.hpp"
+#include "gov/core/Plan.hpp"
 #include "gov/exporter/Collector.hpp"
 #include "gov/runtime/CgroupFs.hpp"
 #include "gov/runtime/Spawner.hpp"
@@ -150,7 +150,7 @@ long minimalRead(int rootFd, const std::string& group) {
 
 struct Tree {
     std::vector<std::string> slices;  // "adhoc.slice"
-    std::map<std::string, gov::daemon::Workload> workloads;
+    std::map<std::string, gov::core::Workload> workloads;
 };
 
 double timeMinimal(int rootFd, const Tree& t, long& bytes) {
@@ -168,10 +168,10 @@ double timeMinimal(int rootFd, const Tree& t, long& bytes) {
 Tree planTree(size_t n) {
     Tree t;
     for (const auto& c : kClasses)
-        t.slices.push_back(gov::daemon::sliceGroup(c));
+        t.slices.push_back(gov::core::sliceGroup(c));
     for (size_t i = 0; i < n; ++i) {
         const auto& c = kClasses[i % kClasses.size()];
-        std::string group = gov::daemon::sliceGroup(c) + "/bench-" + std::to_string(i) + ".scope";
+        std::string group = gov::core::sliceGroup(c) + "/bench-" + std::to_string(i) + ".scope";
         auto& w = t.workloads[group];
         w.className = c;
         w.group = group;
@@ -274,17 +274,17 @@ int runInProcess(const Args& a) {
             removeTree(root, a.fake);
             return 1;
         }
-        std::map<std::string, gov::daemon::ClassTotals> totals;
+        std::map<std::string, gov::core::ClassTotals> totals;
         std::set<std::string> available;  // as this host: no v2 controllers
-        gov::daemon::DaemonStats stats;
-        std::vector<gov::daemon::Unenforceable> unenforceable;
+        gov::core::DaemonStats stats;
+        std::vector<gov::core::Unenforceable> unenforceable;
         gov::exporter::ScrapeInput in;
         in.fs = &*cg;
         in.classes = kClasses;
         in.workloads = &t.workloads;
         in.endedTotals = &totals;
         in.availableControllers = &available;
-        in.knownControllers = gov::daemon::managedControllers();
+        in.knownControllers = gov::core::managedControllers();
         in.unenforceable = &unenforceable;
         in.stats = &stats;
         in.version = "bench";

@@ -30,7 +30,7 @@ using wire::MessageType;
 constexpr int kForwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
 // How often we check, while waiting, that the daemon and the group are still there.
 constexpr int kLivenessCheckMs = 2000;
-constexpr const char* kNoSuchGroup = "org.governor.Error.NoSuchGroup";
+constexpr const char* kNoSuchGroup = dbus::kErrorNoSuchGroup;
 
 void say(std::FILE* err, const std::string& line) {
     std::fprintf(err, "govctl exec: %s\n", line.c_str());
@@ -129,8 +129,7 @@ int runExec(const ExecLine& line, std::FILE* err) {
             // The daemon died (or hung) with the call in hand: it may have started
             // the command already.
             say(err, "governord went away before answering (" + wire::errorMessage(*reply) +
-                         "); the command may have started: see `govctl ls " + line.className +
-                         "`");
+                         "); the command may have started: see `govctl ls " + line.className + "`");
             return kExitUnreachable;
         }
         say(err, describeError(reply->errorName, wire::errorMessage(*reply), where));

@@ -18,14 +18,13 @@ bool isUnreachableError(std::string_view n) {
 }
 
 int exitCodeForError(std::string_view n) {
-    if (n == "org.governor.Error.UnknownClass" || n == "org.governor.Error.NoSuchGroup")
+    if (n == dbus::kErrorUnknownClass || n == dbus::kErrorNoSuchGroup)
         return kExitUnknownTarget;
-    if (n == "org.governor.Error.PermissionDenied" ||
-        n == "org.freedesktop.DBus.Error.AccessDenied")
+    if (n == dbus::kErrorPermissionDenied || n == "org.freedesktop.DBus.Error.AccessDenied")
         return kExitDenied;
-    if (n == "org.governor.Error.CommandNotFound")
+    if (n == dbus::kErrorCommandNotFound)
         return kExitNotFound;
-    if (n == "org.governor.Error.CannotExecute")
+    if (n == dbus::kErrorCannotExecute)
         return kExitCannotExecute;
     if (isUnreachableError(n))
         return kExitUnreachable;
@@ -36,7 +35,7 @@ std::string describeError(const std::string& name, const std::string& message,
                           const std::string& where) {
     if (isUnreachableError(name))
         return "governord is not reachable on " + where + ": " + message;
-    if (name.rfind("org.governor.Error.", 0) == 0)
+    if (name.rfind(dbus::kErrorPrefix, 0) == 0)
         return message;
     return name + ": " + message;
 }

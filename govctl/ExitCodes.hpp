@@ -5,6 +5,8 @@
 #include <string>
 #include <string_view>
 
+#include "gov/dbus/BusNames.hpp"
+
 namespace gov::govctl {
 
 inline constexpr int kExitOk = 0;
@@ -19,9 +21,10 @@ inline constexpr int kExitUnreachable = 5;      // governord is not reachable on
 inline constexpr int kExitCannotExecute = 126;  // exec: the command cannot be executed
 inline constexpr int kExitNotFound = 127;       // exec: command not found (as the shell)
 
-inline constexpr const char* kBusName = "org.governor.Governor1";
-inline constexpr const char* kBusObjectPath = "/org/governor/Governor1";
-inline constexpr const char* kBusInterface = "org.governor.Manager1";
+// The daemon's names, declared once for both ends (gov/dbus/BusNames.hpp).
+using dbus::kBusInterface;
+using dbus::kBusName;
+using dbus::kBusObjectPath;
 inline constexpr const char* kBusAddressEnv = "GOVERNOR_BUS_ADDRESS";
 
 // True for the errors that mean "governord is not there": no connection at all

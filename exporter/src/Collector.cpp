@@ -293,7 +293,7 @@ void appendUsage(MetricFamily* fams, const Labels& labels, const runtime::GroupU
 // Appends one class's ended totals. Controller-backed totals are exported only
 // when the host offers the controller (a total the kernel could never have
 // produced is absent, not a pretend zero).
-void appendEnded(MetricFamily* fams, const Labels& labels, const daemon::ClassTotals& t,
+void appendEnded(MetricFamily* fams, const Labels& labels, const core::ClassTotals& t,
                  const std::set<std::string>& available, const PressureSeen& seen) {
     add(fams[kEndWorkloads], labels, num(t.workloadsEnded));
     add(fams[kEndCpuUsage], labels, seconds(t.cpuUsageUsec));
@@ -469,7 +469,7 @@ std::vector<MetricFamily> Collector::collect(const ScrapeInput& in) {
     auto classFams = makeFamilies("governor_class_", kUsageSpecs);
     if (in.fs) {
         for (const auto& c : in.classes) {
-            if (auto u = readGroup(daemon::sliceGroup(c))) {
+            if (auto u = readGroup(core::sliceGroup(c))) {
                 appendUsage(classFams.data(), {{"class", c}}, *u, seen);
             }
         }
@@ -494,8 +494,8 @@ std::vector<MetricFamily> Collector::collect(const ScrapeInput& in) {
     // (nothing ended yet is a true zero).
     auto endedFams = makeFamilies("governor_class_ended_", kEndedSpecs);
     {
-        std::map<std::string, const daemon::ClassTotals*> classes;
-        static const daemon::ClassTotals kZero;
+        std::map<std::string, const core::ClassTotals*> classes;
+        static const core::ClassTotals kZero;
         for (const auto& c : in.classes) {
             classes[c] = &kZero;
         }

@@ -1,10 +1,10 @@
 #include "gov/exporter/GovernorInput.hpp"
 
-#include "gov/daemon/Plan.hpp"
+#include "gov/core/Plan.hpp"
 
 namespace gov::exporter {
 
-ScrapeInput inputFrom(const daemon::Governor& governor, std::string version) {
+ScrapeInput inputFrom(const core::Governor& governor, std::string version) {
     ScrapeInput in;
     in.fs = &governor.fs();
     for (const auto& c : governor.policy().classes) {
@@ -16,7 +16,7 @@ ScrapeInput inputFrom(const daemon::Governor& governor, std::string version) {
     in.workloads = &governor.workloads();
     in.endedTotals = &governor.state().classes;
     in.availableControllers = &governor.availableControllers();
-    in.knownControllers = daemon::managedControllers();
+    in.knownControllers = core::managedControllers();
     in.unenforceable = &governor.unenforceable();
     in.policy = &governor.policy();
     in.stats = &governor.stats();

@@ -18,11 +18,11 @@
 #include <thread>
 
 #include "TestTree.hpp"
-#include "gov/daemon/Governor.hpp"
+#include "gov/core/Governor.hpp"
 #include "gov/runtime/Discovery.hpp"
 #include "gov/runtime/Spawner.hpp"
 
-namespace gov::daemon {
+namespace gov::core {
 namespace {
 
 namespace fs = std::filesystem;
@@ -405,4 +405,4 @@ TEST_F(DaemonProcess, TellsTheServiceManagerItIsReady) {
 }
 
 }  // namespace
-}  // namespace gov::daemon
+}  // namespace gov::core

@@ -107,7 +107,7 @@ TEST(Collector, MalformedFileIsCountedAsScrapeErrorAndGroupSkipped) {
     std::ofstream(dir + "/adhoc.slice/bad.scope/cpu.stat") << "usage_usec x1\n";
     auto fs = runtime::CgroupFs::open(dir);
     ASSERT_TRUE(fs) << fs.error().message();
-    std::map<std::string, daemon::Workload> workloads;
+    std::map<std::string, core::Workload> workloads;
     workloads["adhoc.slice/bad.scope"].className = "adhoc";
     workloads["adhoc.slice/bad.scope"].group = "adhoc.slice/bad.scope";
     ScrapeInput in;

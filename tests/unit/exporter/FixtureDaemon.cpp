@@ -30,7 +30,7 @@ Result<std::unique_ptr<FixtureDaemon>> loadFixtureDaemon(const std::string& tree
     auto d = std::make_unique<FixtureDaemon>(std::move(*fs));
     d->classes = {"adhoc", "core", "noncore"};
     auto workload = [&](const std::string& cls, const std::string& group) {
-        daemon::Workload w;
+        core::Workload w;
         w.className = cls;
         w.group = group;
         w.seenPopulated = true;
@@ -41,7 +41,7 @@ Result<std::unique_ptr<FixtureDaemon>> loadFixtureDaemon(const std::string& tree
     workload("adhoc", "adhoc.slice/gone.scope");
     workload("core", "core.slice/web.scope");
 
-    daemon::ClassTotals adhoc;
+    core::ClassTotals adhoc;
     adhoc.workloadsEnded = 7;
     adhoc.cpuUsageUsec = 12500000;
     adhoc.cpuUserUsec = 10000000;
@@ -62,7 +62,7 @@ Result<std::unique_ptr<FixtureDaemon>> loadFixtureDaemon(const std::string& tree
     adhoc.ioPressure = {77, 55};
     d->totals["adhoc"] = adhoc;
     // A class no longer in the policy: its totals stay exported.
-    daemon::ClassTotals old;
+    core::ClassTotals old;
     old.workloadsEnded = 2;
     old.cpuUsageUsec = 1000000;
     old.cpuUserUsec = 600000;

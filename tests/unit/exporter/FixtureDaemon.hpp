@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "gov/Result.hpp"
-#include "gov/daemon/Governor.hpp"
+#include "gov/core/Governor.hpp"
 #include "gov/exporter/Collector.hpp"
 #include "gov/runtime/CgroupFs.hpp"
 
@@ -22,11 +22,11 @@ struct FixtureDaemon {
 
     runtime::CgroupFs fs;
     std::vector<std::string> classes;
-    std::map<std::string, daemon::Workload> workloads;
-    std::map<std::string, daemon::ClassTotals> totals;
+    std::map<std::string, core::Workload> workloads;
+    std::map<std::string, core::ClassTotals> totals;
     std::set<std::string> available;
-    std::vector<daemon::Unenforceable> unenforceable;
-    daemon::DaemonStats stats;
+    std::vector<core::Unenforceable> unenforceable;
+    core::DaemonStats stats;
 
     // A view of this object (valid while it lives).
     ScrapeInput input() const;

@@ -5,9 +5,9 @@
 #include <fstream>
 #include <sstream>
 
-#include "gov/daemon/Ancestors.hpp"
+#include "gov/core/Ancestors.hpp"
 
-namespace gov::daemon {
+namespace gov::core {
 namespace {
 
 namespace fs = std::filesystem;
@@ -68,4 +68,4 @@ TEST_F(Ancestors, AMissingAncestorIsReported) {
 }
 
 }  // namespace
-}  // namespace gov::daemon
+}  // namespace gov::core

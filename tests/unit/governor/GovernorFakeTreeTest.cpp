@@ -8,9 +8,9 @@
 #include <fstream>
 #include <sstream>
 
-#include "gov/daemon/Governor.hpp"
+#include "gov/core/Governor.hpp"
 
-namespace gov::daemon {
+namespace gov::core {
 namespace {
 
 namespace fs = std::filesystem;
@@ -240,9 +240,9 @@ TEST_F(FakeTree, UnenforceableLimitsAreListedWhenControllersAreMissing) {
 }
 
 }  // namespace
-}  // namespace gov::daemon
+}  // namespace gov::core
 
-namespace gov::daemon {
+namespace gov::core {
 namespace {
 
 TEST_F(FakeTree, APolicyFileCreatedAfterTheStartIsPickedUpByTheNextReload) {
@@ -260,4 +260,4 @@ TEST_F(FakeTree, APolicyFileCreatedAfterTheStartIsPickedUpByTheNextReload) {
 }
 
 }  // namespace
-}  // namespace gov::daemon
+}  // namespace gov::core

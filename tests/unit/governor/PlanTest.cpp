@@ -1,9 +1,9 @@
 #include <gtest/gtest.h>
 
-#include "gov/daemon/Plan.hpp"
+#include "gov/core/Plan.hpp"
 #include "gov/policies/Compile.hpp"
 
-namespace gov::daemon {
+namespace gov::core {
 namespace {
 
 const std::set<std::string> kAll = {"cpuset", "cpu", "io", "memory", "pids"};
@@ -287,4 +287,4 @@ TEST(Plan, SliceNamesRoundTrip) {
 }
 
 }  // namespace
-}  // namespace gov::daemon
+}  // namespace gov::core

@@ -4,9 +4,9 @@
 #include <filesystem>
 #include <fstream>
 
-#include "gov/daemon/Totals.hpp"
+#include "gov/core/Totals.hpp"
 
-namespace gov::daemon {
+namespace gov::core {
 namespace {
 
 namespace fs = std::filesystem;
@@ -172,4 +172,4 @@ TEST(StateStore, BothGenerationsDamagedRefusesRatherThanResetting) {
 }
 
 }  // namespace
-}  // namespace gov::daemon
+}  // namespace gov::core

@@ -25,8 +25,8 @@
 #include <string>
 #include <vector>
 
-#include "gov/daemon/Governor.hpp"
-#include "gov/daemon/Totals.hpp"
+#include "gov/core/Governor.hpp"
+#include "gov/core/Totals.hpp"
 #include "gov/runtime/CgroupFs.hpp"
 
 namespace gov::exporter {
@@ -38,18 +38,18 @@ struct ScrapeInput {
     // Classes whose slice (<class>.slice) is read: the policy's, then retired ones.
     std::vector<std::string> classes;
     // Workload groups by group path ("adhoc.slice/exec-1.scope").
-    const std::map<std::string, daemon::Workload>* workloads = nullptr;
+    const std::map<std::string, core::Workload>* workloads = nullptr;
     // Persisted totals of ended workloads, by class.
-    const std::map<std::string, daemon::ClassTotals>* endedTotals = nullptr;
+    const std::map<std::string, core::ClassTotals>* endedTotals = nullptr;
     // Controllers the root offers (cgroup.controllers of the root).
     const std::set<std::string>* availableControllers = nullptr;
     // Every controller Governor knows, for governor_controller_available (0 or 1).
     std::vector<std::string> knownControllers;
-    const std::vector<daemon::Unenforceable>* unenforceable = nullptr;
+    const std::vector<core::Unenforceable>* unenforceable = nullptr;
     // The policy in force, for governor_class_policy_limit (what the policy sets,
     // whether or not this kernel can enforce it).
     const policies::Policy* policy = nullptr;
-    const daemon::DaemonStats* stats = nullptr;
+    const core::DaemonStats* stats = nullptr;
     std::string version;  // governor_build_info{version}
 };
 

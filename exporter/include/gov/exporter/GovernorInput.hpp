@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "gov/daemon/Governor.hpp"
+#include "gov/core/Governor.hpp"
 #include "gov/exporter/Collector.hpp"
 
 namespace gov::exporter {
@@ -11,6 +11,6 @@ namespace gov::exporter {
 // A view of `governor` (which must outlive the returned input and not change while
 // it is used: call on the daemon's thread, scrape, drop it). Classes are the
 // policy's classes in policy order, then the retired ones.
-ScrapeInput inputFrom(const daemon::Governor& governor, std::string version);
+ScrapeInput inputFrom(const core::Governor& governor, std::string version);
 
 }  // namespace gov::exporter

@@ -26,7 +26,7 @@
 #include "gov/Result.hpp"
 #include "gov/policies/Policy.hpp"
 
-namespace gov::daemon {
+namespace gov::core {
 
 // The identity of a bus caller, from the bus credentials of its message (never
 // from method arguments).
@@ -86,9 +86,9 @@ Result<void> authorizeControl(const policies::Policy& policy, const std::string&
 Result<void> authorizeAdmin(const policies::Policy& policy, const std::string& action,
                             const Caller& caller);
 
-}  // namespace gov::daemon
+}  // namespace gov::core
 
 namespace std {
 template <>
-struct is_error_code_enum<gov::daemon::ServiceErrc> : true_type {};
+struct is_error_code_enum<gov::core::ServiceErrc> : true_type {};
 }  // namespace std

@@ -12,10 +12,10 @@
 #include <vector>
 
 #include "gov/Result.hpp"
-#include "gov/daemon/Governor.hpp"
-#include "gov/daemon/Plan.hpp"
+#include "gov/core/Governor.hpp"
+#include "gov/core/Plan.hpp"
 
-namespace gov::daemon {
+namespace gov::core {
 
 struct ClassInfo {
     std::string name;
@@ -72,4 +72,4 @@ Result<PolicyDiff> diffPolicy(const Governor& governor, const std::string& text,
 // "mkdir", "enable", "write", "rmdir".
 const char* actionKindName(ActionKind kind);
 
-}  // namespace gov::daemon
+}  // namespace gov::core

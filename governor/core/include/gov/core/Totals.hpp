@@ -21,7 +21,7 @@
 #include "gov/Result.hpp"
 #include "gov/runtime/Accounting.hpp"
 
-namespace gov::daemon {
+namespace gov::core {
 
 struct IoTotals {
     uint64_t readBytes = 0;
@@ -110,4 +110,4 @@ class StateStore {
     std::string dir_;
 };
 
-}  // namespace gov::daemon
+}  // namespace gov::core

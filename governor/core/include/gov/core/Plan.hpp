@@ -17,7 +17,7 @@
 #include "gov/policies/CgroupWrites.hpp"
 #include "gov/policies/Policy.hpp"
 
-namespace gov::daemon {
+namespace gov::core {
 
 inline constexpr const char* kDaemonGroup = "governord";
 inline constexpr const char* kSliceSuffix = ".slice";
@@ -98,4 +98,4 @@ Result<Plan> plan(const policies::Policy& policy, const policies::DeviceTable& d
 // "write adhoc.slice/memory.max: max -> 2147483648".
 std::string describe(const Action& action);
 
-}  // namespace gov::daemon
+}  // namespace gov::core

@@ -1,23 +1,24 @@
-// governord: see Daemon.hpp and Governor.hpp; this is only the edge (options,
-// logging, fatal errors).
+// governord: see gov/daemon/Daemon.hpp (the Asio shell) and gov/core/Governor.hpp
+// (the state and logic); this is only the edge (options, logging, fatal errors) and
+// the wiring of the sources on the one io_context.
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
-
-#include <filesystem>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <csignal>
 #include <cstdlib>
+#include <filesystem>
 #include <memory>
 
+#include "gov/core/Governor.hpp"
+#include "gov/core/TreeLog.hpp"
 #include "gov/daemon/BusService.hpp"
 #include "gov/daemon/Daemon.hpp"
 #include "gov/daemon/ExecService.hpp"
-#include "gov/daemon/Governor.hpp"
+#include "gov/daemon/JournalSink.hpp"
 #include "gov/daemon/Options.hpp"
-#include "gov/daemon/TreeLog.hpp"
 #include "gov/exporter/Collector.hpp"
 #include "gov/exporter/GovernorInput.hpp"
 #include "gov/exporter/MetricsServer.hpp"
@@ -31,15 +32,17 @@ static std::string findInit() {
     if (candidate.empty() || ::access(candidate.c_str(), X_OK) != 0)
         candidate = GOV_INIT_PATH;
     if (::access(candidate.c_str(), X_OK) != 0) {
-        spdlog::warn("no governor-init at {}: a workload in a pid namespace is its pid 1 and "
-                     "ignores the signals it has no handler for (Ctrl-C through govctl exec)",
-                     candidate);
+        spdlog::warn(
+            "no governor-init at {}: a workload in a pid namespace is its pid 1 and "
+            "ignores the signals it has no handler for (Ctrl-C through govctl exec)",
+            candidate);
         return {};
     }
     return candidate;
 }
 
 int main(int argc, char** argv) {
+    using namespace gov::core;
     using namespace gov::daemon;
     int exitCode = 0;
     auto parsed = parseOptions(argc, argv, exitCode);

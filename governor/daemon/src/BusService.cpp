@@ -7,13 +7,16 @@
 #include <map>
 #include <optional>
 
-#include "gov/daemon/BusAccess.hpp"
+#include "gov/core/Authorization.hpp"
+#include "gov/core/Queries.hpp"
 #include "gov/daemon/BusLoop.hpp"
-#include "gov/daemon/BusQueries.hpp"
 // Generated at build time from governor/dbus/org.governor.Manager1.xml.
 #include "gov/dbus/Manager1Adaptor.h"
 
 namespace gov::daemon {
+
+using namespace gov::core;  // the adaptor is a thin layer over the core
+using namespace gov::dbus;
 
 namespace {
 
@@ -23,21 +26,21 @@ using GroupStruct = sdbus::Struct<std::string, std::string, bool, bool, uint64_t
 const char* errorName(int serviceCode) {
     switch (static_cast<ServiceErrc>(serviceCode)) {
         case ServiceErrc::UnknownClass:
-            return "org.governor.Error.UnknownClass";
+            return kErrorUnknownClass;
         case ServiceErrc::NoSuchGroup:
-            return "org.governor.Error.NoSuchGroup";
+            return kErrorNoSuchGroup;
         case ServiceErrc::Denied:
-            return "org.governor.Error.PermissionDenied";
+            return kErrorPermissionDenied;
         case ServiceErrc::CommandNotFound:
-            return "org.governor.Error.CommandNotFound";
+            return kErrorCommandNotFound;
         case ServiceErrc::CannotExecute:
-            return "org.governor.Error.CannotExecute";
+            return kErrorCannotExecute;
         case ServiceErrc::InvalidArgument:
-            return "org.governor.Error.InvalidArgument";
+            return kErrorInvalidArgument;
         case ServiceErrc::Frozen:
-            return "org.governor.Error.Frozen";
+            return kErrorFrozen;
     }
-    return "org.governor.Error.Failed";
+    return kErrorFailed;
 }
 
 // The D-Bus error for a service error (its reply to the caller).
@@ -49,7 +52,6 @@ GroupStruct toStruct(const GroupInfo& g) {
     return GroupStruct(g.group, g.className, g.frozen, g.killed, g.cpuUsageUsec, g.memoryBytes,
                        g.ioReadBytes, g.ioWriteBytes, g.tasks);
 }
-
 
 class ManagerAdaptor final : public sdbus::AdaptorInterfaces<org::governor::Manager1_adaptor> {
   public:
@@ -88,7 +90,7 @@ class ManagerAdaptor final : public sdbus::AdaptorInterfaces<org::governor::Mana
     Caller caller() {
         const sdbus::Message* msg = getObject().getCurrentlyProcessedMessage();
         if (!msg)
-            throw sdbus::Error("org.governor.Error.Failed", "no current message");
+            throw sdbus::Error(kErrorFailed, "no current message");
         Caller c;
         try {
             std::map<std::string, sdbus::Variant> creds;
@@ -99,14 +101,14 @@ class ManagerAdaptor final : public sdbus::AdaptorInterfaces<org::governor::Mana
             auto uid = creds.find("UnixUserID");
             auto pid = creds.find("ProcessID");
             if (uid == creds.end() || pid == creds.end())
-                throw sdbus::Error("org.governor.Error.Failed", "the bus did not say uid and pid");
+                throw sdbus::Error(kErrorFailed, "the bus did not say uid and pid");
             c.uid = uid->second.get<uint32_t>();
             c.pid = static_cast<pid_t>(pid->second.get<uint32_t>());
             auto ids = readProcIds(c.pid);
             if (!ids || ids->uid != c.uid) {
-                throw sdbus::Error("org.governor.Error.Failed",
-                                   "process " + std::to_string(c.pid) +
-                                       " is gone or is no longer uid " + std::to_string(c.uid));
+                throw sdbus::Error(kErrorFailed, "process " + std::to_string(c.pid) +
+                                                     " is gone or is no longer uid " +
+                                                     std::to_string(c.uid));
             }
             c.gid = ids->gid;
             if (auto groups = creds.find("UnixGroupIDs"); groups != creds.end()) {
@@ -118,7 +120,7 @@ class ManagerAdaptor final : public sdbus::AdaptorInterfaces<org::governor::Mana
         } catch (const sdbus::Error& e) {
             // Without an identity nothing is allowed.
             throw sdbus::Error(
-                "org.governor.Error.PermissionDenied",
+                kErrorPermissionDenied,
                 "cannot get the caller's credentials from the bus: " + e.getMessage());
         }
         return c;

@@ -16,13 +16,13 @@
 #include <vector>
 
 #include "gov/Result.hpp"
-#include "gov/daemon/Plan.hpp"
-#include "gov/daemon/Totals.hpp"
+#include "gov/core/Plan.hpp"
+#include "gov/core/Totals.hpp"
 #include "gov/policies/Compile.hpp"
 #include "gov/runtime/CgroupFs.hpp"
 #include "gov/runtime/EventsWatcher.hpp"
 
-namespace gov::daemon {
+namespace gov::core {
 
 struct GovernorConfig {
     std::string cgroupRoot;                // absolute path of the root; created if missing
@@ -173,8 +173,8 @@ class Governor {
     std::vector<Unenforceable> unenforceable_;
     std::set<std::string> reportedUnenforceable_;
     std::vector<std::string> retired_;
-    bool dirty_ = false;              // state_ has folds not saved yet
-    std::vector<std::string> ended_;  // folded groups to remove after the save
+    bool dirty_ = false;                       // state_ has folds not saved yet
+    std::vector<std::string> ended_;           // folded groups to remove after the save
     std::vector<std::string> pendingRetired_;  // slices apply() failed to remove
     uint64_t nextId_ = 1;
     DaemonStats stats_;
@@ -183,4 +183,4 @@ class Governor {
 // Compiles the configured policy (loadPolicyFiles); exposed for `--check`-style use.
 policies::CompileResult loadConfiguredPolicy(const GovernorConfig& config);
 
-}  // namespace gov::daemon
+}  // namespace gov::core

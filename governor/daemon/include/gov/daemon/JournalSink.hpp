@@ -1,5 +1,4 @@
-// What governord logs about itself at start: the tree it governs, the limits in
-// force and those that cannot be enforced; and its journal log format.
+// governord's log format under systemd: the journal's native protocol.
 #pragma once
 
 #include <spdlog/sinks/sink.h>
@@ -7,16 +6,7 @@
 #include <memory>
 #include <string>
 
-#include "gov/daemon/Governor.hpp"
-
 namespace gov::daemon {
-
-// One info line per group of the tree: root (controllers available), governord,
-// each slice with the limits written and the workloads it holds.
-void logTree(const Governor& governor);
-
-// "built-in default" or the files and directory.
-std::string describePolicySources(const GovernorConfig& config);
 
 // A sink that sends each line to the systemd journal with its native protocol:
 // MESSAGE, PRIORITY, SYSLOG_IDENTIFIER=governord and OBJECT_SYSTEMD_UNIT=`unit`.

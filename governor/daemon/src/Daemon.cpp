@@ -7,7 +7,7 @@
 
 namespace gov::daemon {
 
-Daemon::Daemon(boost::asio::io_context& io, Governor& governor,
+Daemon::Daemon(boost::asio::io_context& io, core::Governor& governor,
                std::chrono::milliseconds rescanInterval)
     : io_(io),
       governor_(governor),
@@ -63,7 +63,7 @@ void Daemon::armSignals() {
     });
 }
 
-ReloadOutcome Daemon::reload() {
+core::ReloadOutcome Daemon::reload() {
     notifier_.reloading();
     auto outcome = governor_.reload();
     notifier_.notify("READY=1\nSTATUS=" + std::string(outcome.applied ? "" : "reload failed; ") +

@@ -6,14 +6,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <boost/asio/post.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/post.hpp>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
 #include <vector>
 
-#include "gov/daemon/BusQueries.hpp"
+#include "gov/core/Queries.hpp"
 #include "gov/runtime/Accounting.hpp"
 
 #ifndef P_PIDFD
@@ -21,6 +21,8 @@
 #endif
 
 namespace gov::daemon {
+
+using namespace gov::core;  // exec is a service over the core
 
 struct ExecService::Running {
     std::string group;
@@ -247,8 +249,7 @@ Result<void> ExecService::signal(const std::string& group, int signo, const Call
     return runtime::sendSignal(r.process, signo);
 }
 
-Result<void> ExecService::signalAdopted(const std::string& group, int signo,
-                                        const Caller& caller) {
+Result<void> ExecService::signalAdopted(const std::string& group, int signo, const Caller& caller) {
     // A workload group this daemon did not start (a previous daemon did, before a
     // restart, or someone placed it): who exec'd it is not recorded, so each of its
     // processes must be the caller's (root may signal any). Every process gets the

@@ -1,4 +1,4 @@
-#include "gov/daemon/Governor.hpp"
+#include "gov/core/Governor.hpp"
 
 #include <fcntl.h>
 #include <spdlog/spdlog.h>
@@ -8,12 +8,12 @@
 #include <algorithm>
 #include <cerrno>
 
-#include "gov/daemon/Ancestors.hpp"
+#include "gov/core/Ancestors.hpp"
 #include "gov/runtime/Accounting.hpp"
 #include "gov/runtime/Devices.hpp"
 #include "gov/runtime/Freezer.hpp"
 
-namespace gov::daemon {
+namespace gov::core {
 
 namespace {
 
@@ -686,4 +686,4 @@ std::string Governor::statusLine() const {
     return s;
 }
 
-}  // namespace gov::daemon
+}  // namespace gov::core

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-namespace gov::daemon {
+namespace gov::core {
 
 // For each group from `mount` (the cgroup2 mount point) down to the parent of
 // `root`, enables in its cgroup.subtree_control each of `wanted` that it offers
@@ -21,4 +21,4 @@ std::vector<std::string> enableAncestorControllers(const std::string& mount,
                                                    const std::string& root,
                                                    const std::set<std::string>& wanted);
 
-}  // namespace gov::daemon
+}  // namespace gov::core

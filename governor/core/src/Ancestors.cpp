@@ -1,8 +1,8 @@
-#include "gov/daemon/Ancestors.hpp"
+#include "gov/core/Ancestors.hpp"
 
 #include "gov/runtime/CgroupFs.hpp"
 
-namespace gov::daemon {
+namespace gov::core {
 
 std::vector<std::string> enableAncestorControllers(const std::string& mount,
                                                    const std::string& root,
@@ -43,4 +43,4 @@ std::vector<std::string> enableAncestorControllers(const std::string& mount,
     return problems;
 }
 
-}  // namespace gov::daemon
+}  // namespace gov::core

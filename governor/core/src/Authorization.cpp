@@ -1,16 +1,16 @@
-#include "gov/daemon/BusAccess.hpp"
+#include "gov/core/Authorization.hpp"
 
 #include <grp.h>
 #include <pwd.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <iterator>
-#include <fstream>
 #include <charconv>
+#include <fstream>
+#include <iterator>
 #include <optional>
 
-namespace gov::daemon {
+namespace gov::core {
 
 namespace {
 
@@ -198,4 +198,4 @@ std::optional<ProcIds> readProcIds(pid_t pid) {
     return ids;
 }
 
-}  // namespace gov::daemon
+}  // namespace gov::core

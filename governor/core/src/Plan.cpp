@@ -1,10 +1,10 @@
-#include "gov/daemon/Plan.hpp"
+#include "gov/core/Plan.hpp"
 
 #include <algorithm>
 
 #include "gov/runtime/Parsers.hpp"
 
-namespace gov::daemon {
+namespace gov::core {
 
 namespace {
 
@@ -63,8 +63,9 @@ Result<void> planGroupWrites(const policies::Resources& resources,
     if (!writes)
         return std::move(writes).error().wrap("class " + className);
     std::set<std::string> ioDevicesWritten;
-    const auto ioNow = observed.knobs.count("io.max") ? ioLimitsByDevice(observed.knobs.at("io.max"))
-                                                      : std::map<std::string, IoNow>{};
+    const auto ioNow = observed.knobs.count("io.max")
+                           ? ioLimitsByDevice(observed.knobs.at("io.max"))
+                           : std::map<std::string, IoNow>{};
     for (const auto& w : *writes) {
         if (!available.count(w.controller))
             continue;  // reported by unenforceable()
@@ -253,4 +254,4 @@ std::string describe(const Action& a) {
     return "";
 }
 
-}  // namespace gov::daemon
+}  // namespace gov::core

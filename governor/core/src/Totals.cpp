@@ -1,4 +1,4 @@
-#include "gov/daemon/Totals.hpp"
+#include "gov/core/Totals.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -8,7 +8,7 @@
 #include <cerrno>
 #include <nlohmann/json.hpp>
 
-namespace gov::daemon {
+namespace gov::core {
 
 namespace {
 
@@ -317,4 +317,4 @@ Result<void> StateStore::save(const State& state) const {
     return success();
 }
 
-}  // namespace gov::daemon
+}  // namespace gov::core

@@ -1,8 +1,10 @@
-// The Asio shell around Governor: one io_context thread owns everything. Async
-// sources: signals (SIGHUP reload, SIGTERM/SIGINT stop), the inotify fd of
+// The Asio shell around Governor (gov::core): one io_context thread owns everything.
+// Async sources: signals (SIGHUP reload, SIGTERM/SIGINT stop), the inotify fd of
 // cgroup.events, the rescan timer, the systemd watchdog timer, and the timer that
 // saves the totals of ended workloads (GovernorConfig::saveDelay) off the path of
 // the events themselves.
+//
+// Thread safety: none; the io_context's thread only.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -12,14 +14,14 @@
 #include <chrono>
 #include <functional>
 
-#include "gov/daemon/Governor.hpp"
+#include "gov/core/Governor.hpp"
 #include "gov/daemon/Notify.hpp"
 
 namespace gov::daemon {
 
 class Daemon {
   public:
-    Daemon(boost::asio::io_context& io, Governor& governor,
+    Daemon(boost::asio::io_context& io, core::Governor& governor,
            std::chrono::milliseconds rescanInterval);
     Daemon(const Daemon&) = delete;
     Daemon& operator=(const Daemon&) = delete;
@@ -31,9 +33,9 @@ class Daemon {
     void stop();
     // Reloads the policy as SIGHUP does (RELOADING=1, then READY=1 with the new
     // status, for the service manager); the D-Bus Reload method uses it too.
-    ReloadOutcome reload();
+    core::ReloadOutcome reload();
     // Hook run after each successful or failed reload (the D-Bus service uses it).
-    std::function<void(const ReloadOutcome&)> onReload;
+    std::function<void(const core::ReloadOutcome&)> onReload;
     // Hook run by stop(): the other sources on the loop (D-Bus, metrics) stop too.
     std::function<void()> onStop;
 
@@ -46,7 +48,7 @@ class Daemon {
     void scheduleFlush();
 
     boost::asio::io_context& io_;
-    Governor& governor_;
+    core::Governor& governor_;
     Notifier notifier_;
     boost::asio::signal_set signals_;
     boost::asio::posix::stream_descriptor events_;

@@ -1,13 +1,13 @@
-#include "gov/daemon/BusQueries.hpp"
+#include "gov/core/Queries.hpp"
 
 #include <algorithm>
 #include <charconv>
 
-#include "gov/daemon/BusAccess.hpp"
+#include "gov/core/Authorization.hpp"
 #include "gov/policies/Compile.hpp"
 #include "gov/runtime/Accounting.hpp"
 
-namespace gov::daemon {
+namespace gov::core {
 
 namespace {
 
@@ -200,4 +200,4 @@ const char* actionKindName(ActionKind kind) {
     return "?";
 }
 
-}  // namespace gov::daemon
+}  // namespace gov::core

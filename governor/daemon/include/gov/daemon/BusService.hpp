@@ -1,13 +1,14 @@
 // The D-Bus service of governord: the org.governor.Manager1 adaptor (generated
 // from governor/dbus/org.governor.Manager1.xml by sdbus-c++-xml2cpp at build
 // time) on /org/governor/Governor1, under the well-known name
-// org.governor.Governor1, driven by a BusLoop on the daemon's io_context.
+// org.governor.Governor1 (the names: gov/dbus/BusNames.hpp), driven by a BusLoop
+// on the daemon's io_context.
 //
 // The adaptor is thin: it unpacks a call, takes the caller's identity from the
 // bus credentials of the message (uid, gid, supplementary groups, pid; never from
-// arguments), calls ExecService / Governor / BusQueries, and maps a ServiceErrc to
-// a D-Bus error name (org.governor.Error.PermissionDenied, ...). The API is
-// documented in docs/dbus.md.
+// arguments), calls ExecService and the core (Governor, Queries, Authorization),
+// and maps a ServiceErrc to a D-Bus error name (org.governor.Error.PermissionDenied,
+// ...). The API is documented in docs/dbus.md.
 //
 // Thread safety: none; the io_context's thread only.
 #pragma once
@@ -18,23 +19,20 @@
 #include <string>
 
 #include "gov/Result.hpp"
+#include "gov/core/Governor.hpp"
 #include "gov/daemon/ExecService.hpp"
-#include "gov/daemon/Governor.hpp"
+#include "gov/dbus/BusNames.hpp"
 
 namespace gov::daemon {
-
-inline constexpr const char* kBusName = "org.governor.Governor1";
-inline constexpr const char* kBusObjectPath = "/org/governor/Governor1";
-inline constexpr const char* kBusInterface = "org.governor.Manager1";
 
 struct BusOptions {
     // "system" for the system bus, or a D-Bus address ("unix:path=/run/x/bus").
     std::string address = "system";
-    std::string name = kBusName;
+    std::string name = dbus::kBusName;
     std::string version;  // the Version property
     // How a Reload call reloads (the daemon's own path, so sd_notify and hooks
     // run as for SIGHUP); unset: Governor::reload().
-    std::function<ReloadOutcome()> reload;
+    std::function<core::ReloadOutcome()> reload;
 };
 
 class BusService {
@@ -44,7 +42,7 @@ class BusService {
     // Workload exits reported by `exec` are emitted as WorkloadExited (this sets
     // exec.onExit). `governor` and `exec` must outlive the service.
     static Result<std::unique_ptr<BusService>> start(boost::asio::io_context& io,
-                                                     Governor& governor, ExecService& exec,
+                                                     core::Governor& governor, ExecService& exec,
                                                      BusOptions options);
     ~BusService();
     BusService(const BusService&) = delete;

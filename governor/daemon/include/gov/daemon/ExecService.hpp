@@ -4,7 +4,7 @@
 // and maps errors.
 //
 // exec():
-// - authorizes the caller against the class (BusAccess: root, exec allow-list);
+// - authorizes the caller against the class (Authorization: root, exec allow-list);
 // - Governor::createWorkloadGroup() makes the group (workload limits written,
 //   watched), then the spawner clones the command directly into it
 //   (clone3 CLONE_INTO_CGROUP: no cgroup.procs migration) with the caller's uid,
@@ -29,8 +29,8 @@
 #include <vector>
 
 #include "gov/Result.hpp"
-#include "gov/daemon/BusAccess.hpp"
-#include "gov/daemon/Governor.hpp"
+#include "gov/core/Authorization.hpp"
+#include "gov/core/Governor.hpp"
 #include "gov/runtime/Spawner.hpp"
 
 namespace gov::daemon {
@@ -59,28 +59,29 @@ struct ExecExit {
     pid_t pid = -1;
     uid_t owner = 0;
     std::string requester;  // from the ExecRequest
-    int status = 0;  // the exit code, or 128+signal
-    int signal = 0;  // the terminating signal, 0 when it exited
+    int status = 0;         // the exit code, or 128+signal
+    int signal = 0;         // the terminating signal, 0 when it exited
 };
 
 class ExecService {
   public:
     // `governor` and `spawner` must outlive the service.
-    ExecService(boost::asio::io_context& io, Governor& governor, runtime::ProcessSpawner& spawner);
+    ExecService(boost::asio::io_context& io, core::Governor& governor,
+                runtime::ProcessSpawner& spawner);
     ~ExecService();
     ExecService(const ExecService&) = delete;
     ExecService& operator=(const ExecService&) = delete;
 
     // See the file comment. Errors: ServiceErrc::UnknownClass, Denied,
     // CommandNotFound, CannotExecute, InvalidArgument, or the spawn/cgroup error.
-    Result<ExecStarted> exec(const ExecRequest& request, const Caller& caller);
+    Result<ExecStarted> exec(const ExecRequest& request, const core::Caller& caller);
 
     // Sends `signal` to the process group of the workload's main process (it runs
     // in its own session, like a foreground job). Only its owner or root; the
     // workload must still be running (NoSuchGroup otherwise). A workload group this
     // daemon adopted (started before a restart) gets it in each of its processes,
     // when every one of them is the caller's (or the caller is root).
-    Result<void> signal(const std::string& group, int signal, const Caller& caller);
+    Result<void> signal(const std::string& group, int signal, const core::Caller& caller);
 
     // Called once per workload when its main process has exited and been reaped.
     std::function<void(const ExecExit&)> onExit;
@@ -96,10 +97,10 @@ class ExecService {
     struct Running;
     void watch(Running& r);
     void reapExited(const std::string& group);
-    Result<void> signalAdopted(const std::string& group, int signal, const Caller& caller);
+    Result<void> signalAdopted(const std::string& group, int signal, const core::Caller& caller);
 
     boost::asio::io_context& io_;
-    Governor& governor_;
+    core::Governor& governor_;
     runtime::ProcessSpawner& spawner_;
     std::map<std::string, std::unique_ptr<Running>> running_;
 };
