@@ -238,6 +238,28 @@ Result<Plan> plan(const policies::Policy& policy, const policies::DeviceTable& d
     return out;
 }
 
+Result<Plan> planNewWorkloadGroup(const policies::ClassPolicy& cls,
+                                  const policies::DeviceTable& devices,
+                                  const std::set<std::string>& available,
+                                  const std::string& group) {
+    Plan out;
+    Action mkdir;
+    mkdir.kind = ActionKind::MakeGroup;
+    mkdir.group = group;
+    mkdir.className = cls.name;
+    out.actions.push_back(std::move(mkdir));
+    if (cls.workloadLimits.empty())
+        return out;
+    std::set<std::string> wanted;
+    for (const auto& c : managedControllers()) {
+        if (available.count(c))
+            wanted.insert(c);
+    }
+    static const ObservedGroup kNothing;
+    GOV_TRY(planGroupWrites(cls.workloadLimits, devices, kNothing, wanted, group, cls.name, out));
+    return out;
+}
+
 std::string describe(const Action& a) {
     const std::string where = a.group.empty() ? "<root>" : a.group;
     switch (a.kind) {

@@ -181,30 +181,27 @@ class ManagerAdaptor final : public sdbus::AdaptorInterfaces<org::governor::Mana
     }
 
     // freeze/thaw/kill: authorize against the class that owns the target.
-    void control(const std::string& action, const std::string& target,
-                 Result<void> (Governor::*op)(const std::string&)) {
+    void control(ControlAction action, const std::string& target) {
         auto cls = classOfTarget(governor_, target);
         if (!cls)
             fail(cls.error());
         const bool isClass = *cls == target;
         const Caller who = caller();
-        auto allowed = authorizeControl(governor_.policy(), *cls, action,
+        auto allowed = authorizeControl(governor_.policy(), *cls, controlVerb(action),
                                         (isClass ? "class " : "group ") + target, who);
         if (!allowed) {
             spdlog::warn("{}", serviceMessage(allowed.error()));
             fail(allowed.error());
         }
         // A slice named as "adhoc.slice" is the class itself for Governor.
-        auto done = (governor_.*op)(governor_.workloads().count(target) ? target : *cls);
+        auto done = governor_.control(action, governor_.workloads().count(target) ? target : *cls);
         if (!done)
             fail(done.error());
-        spdlog::info("{} {} by {}", action, target, describeCaller(who));
+        spdlog::info("{} {} by {}", controlVerb(action), target, describeCaller(who));
     }
-    void Freeze(const std::string& target) override {
-        control("freeze", target, &Governor::freeze);
-    }
-    void Thaw(const std::string& target) override { control("thaw", target, &Governor::thaw); }
-    void Kill(const std::string& target) override { control("kill", target, &Governor::kill); }
+    void Freeze(const std::string& target) override { control(ControlAction::Freeze, target); }
+    void Thaw(const std::string& target) override { control(ControlAction::Thaw, target); }
+    void Kill(const std::string& target) override { control(ControlAction::Kill, target); }
 
     std::tuple<bool, std::vector<std::string>> Reload() override {
         const Caller who = caller();

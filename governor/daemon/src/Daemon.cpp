@@ -35,10 +35,13 @@ void Daemon::start() {
 }
 
 void Daemon::scheduleFlush() {
-    if (flushArmed_ || stopping_ || !governor_.flushPending())
+    if (flushArmed_ || stopping_)
+        return;
+    const auto due = governor_.flushDueIn();
+    if (!due)
         return;
     flushArmed_ = true;
-    flushTimer_.expires_after(governor_.config().saveDelay);
+    flushTimer_.expires_after(*due);
     flushTimer_.async_wait([this](const boost::system::error_code& ec) {
         flushArmed_ = false;
         if (ec || stopping_)

@@ -174,17 +174,17 @@ TEST_F(LiveTree, FreezeStopsAWorkloadThawResumesItKillEmptiesItAndItsCpuIsAccoun
               std::string::npos);
 
     std::this_thread::sleep_for(200ms);
-    ASSERT_TRUE(g.freeze(*group).ok());
+    ASSERT_TRUE(g.control(ControlAction::Freeze, *group).ok());
     uint64_t frozenAt = cpuTicks(pid);
     std::this_thread::sleep_for(300ms);
     EXPECT_EQ(cpuTicks(pid), frozenAt) << "a frozen workload made CPU progress";
     EXPECT_NE(readFile(root_ / *group / "cgroup.events").find("frozen 1"), std::string::npos);
 
-    ASSERT_TRUE(g.thaw(*group).ok());
+    ASSERT_TRUE(g.control(ControlAction::Thaw, *group).ok());
     std::this_thread::sleep_for(300ms);
     EXPECT_GT(cpuTicks(pid), frozenAt) << "a thawed workload made no CPU progress";
 
-    ASSERT_TRUE(g.kill(*group).ok());
+    ASSERT_TRUE(g.control(ControlAction::Kill, *group).ok());
     pumpEventsUntil(
         g, [&] { return !fs::exists(root_ / *group); }, 5000ms);
     EXPECT_EQ(g.workloads().count(*group), 0u);
@@ -207,15 +207,15 @@ TEST_F(LiveTree, FreezingAClassFreezesEveryWorkloadOfIt) {
         ASSERT_TRUE(group.ok());
         pids.push_back(spawnInto(*group, {"sh", "-c", "while :; do :; done"}));
     }
-    ASSERT_TRUE(g.freeze("noncore").ok());
+    ASSERT_TRUE(g.control(ControlAction::Freeze, "noncore").ok());
     std::vector<uint64_t> at;
     for (pid_t p : pids)
         at.push_back(cpuTicks(p));
     std::this_thread::sleep_for(300ms);
     for (size_t i = 0; i < pids.size(); ++i)
         EXPECT_EQ(cpuTicks(pids[i]), at[i]);
-    ASSERT_TRUE(g.thaw("noncore").ok());
-    ASSERT_TRUE(g.kill("noncore").ok());
+    ASSERT_TRUE(g.control(ControlAction::Thaw, "noncore").ok());
+    ASSERT_TRUE(g.control(ControlAction::Kill, "noncore").ok());
 }
 
 // The real governord binary.

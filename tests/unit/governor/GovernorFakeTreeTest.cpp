@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "ManualClock.hpp"
 #include "gov/core/Governor.hpp"
 
 namespace gov::core {
@@ -220,7 +221,7 @@ TEST_F(FakeTree, TargetsAreClassesOrKnownWorkloadGroups) {
     auto g = Governor::start(config_);
     ASSERT_TRUE(g.ok());
     for (const std::string bad : {"", "governord", "../etc", "/abs", "nosuchclass"}) {
-        auto r = (*g)->freeze(bad);
+        auto r = (*g)->control(ControlAction::Freeze, bad);
         ASSERT_FALSE(r.ok()) << bad;
         EXPECT_NE(r.error().message().find("'" + bad + "'"), std::string::npos)
             << r.error().message();
@@ -257,6 +258,111 @@ TEST_F(FakeTree, APolicyFileCreatedAfterTheStartIsPickedUpByTheNextReload) {
     ASSERT_TRUE(outcome.applied) << (outcome.messages.empty() ? "" : outcome.messages[0]);
     EXPECT_EQ(knob("adhoc.slice", "pids.max"), "1234");
     EXPECT_EQ((*g)->policy().classes.size(), 2u);
+}
+
+}  // namespace
+}  // namespace gov::core
+
+// Time comes from the Clock given to start(): the tests below move it by hand.
+namespace gov::core {
+namespace {
+
+using namespace std::chrono_literals;
+
+TEST_F(FakeTree, AGroupNeverSeenPopulatedIsFoldedOnceItStayedEmptyForTheGrace) {
+    ManualClock clock;
+    config_.emptyGrace = 5s;
+    makeEndedWorkload("adhoc.slice/being-placed.scope", 42);
+    auto g = Governor::start(config_, clock);
+    ASSERT_TRUE(g.ok()) << g.error().message();
+    clock.advance(4s);
+    (*g)->rescan();
+    EXPECT_EQ((*g)->state().classes.count("adhoc"), 0u) << "folded before the grace was over";
+    clock.advance(1s);
+    (*g)->rescan();
+    ASSERT_EQ((*g)->state().classes.count("adhoc"), 1u);
+    EXPECT_EQ((*g)->state().classes.at("adhoc").cpuUsageUsec, 42u);
+}
+
+TEST_F(FakeTree, EndedWorkloadsAreSavedWhenTheSaveDelayIsDueNotBefore) {
+    ManualClock clock;
+    config_.saveDelay = 20ms;
+    makeEndedWorkload("adhoc.slice/job.scope", 5000);
+    auto g = Governor::start(config_, clock);
+    ASSERT_TRUE(g.ok()) << g.error().message();
+    // Folded at start, not saved yet: one save for the whole batch, later.
+    EXPECT_EQ((*g)->state().classes.at("adhoc").workloadsEnded, 1u);
+    EXPECT_TRUE((*g)->flushPending());
+    EXPECT_EQ((*g)->flushDueIn(), std::optional<std::chrono::steady_clock::duration>(20ms));
+    auto before = StateStore(config_.stateDir).load();
+    ASSERT_TRUE(before.ok());
+    EXPECT_EQ(before->state.classes.count("adhoc"), 0u);
+
+    clock.advance(15ms);
+    EXPECT_EQ((*g)->flushDueIn(), std::optional<std::chrono::steady_clock::duration>(5ms));
+    clock.advance(10ms);
+    EXPECT_EQ((*g)->flushDueIn(), std::optional<std::chrono::steady_clock::duration>(0ms));
+    (*g)->flushEnded();
+    auto after = StateStore(config_.stateDir).load();
+    ASSERT_TRUE(after.ok());
+    EXPECT_EQ(after->state.classes.at("adhoc").workloadsEnded, 1u);
+    EXPECT_FALSE((*g)->flushPending());
+    EXPECT_EQ((*g)->flushDueIn(), std::nullopt);
+}
+
+TEST_F(FakeTree, TheStartAndEveryReloadAreTimedByTheClock) {
+    ManualClock clock;
+    auto g = Governor::start(config_, clock);
+    ASSERT_TRUE(g.ok()) << g.error().message();
+    EXPECT_DOUBLE_EQ((*g)->stats().lastReloadUnixSeconds, 1'700'000'000.0);
+    clock.advance(90s);
+    EXPECT_TRUE((*g)->reload().applied);
+    EXPECT_DOUBLE_EQ((*g)->stats().lastReloadUnixSeconds, 1'700'000'090.0);
+}
+
+TEST_F(FakeTree, ARescanTracksAGroupCreatedAfterTheStartLikeTheStartAdoptsOne) {
+    auto g = Governor::start(config_);
+    ASSERT_TRUE(g.ok()) << g.error().message();
+    EXPECT_TRUE((*g)->workloads().empty());
+    makeGroup("noncore.slice/cron.scope", /*populated=*/true);
+    makeGroup("noncore.slice/not-a-workload", /*populated=*/true);
+    (*g)->rescan();
+    const auto& w = (*g)->workloads();
+    ASSERT_EQ(w.size(), 1u);
+    EXPECT_EQ(w.at("noncore.slice/cron.scope").className, "noncore");
+    EXPECT_TRUE(w.at("noncore.slice/cron.scope").seenPopulated);
+}
+
+TEST_F(FakeTree, AnExecGroupOfAClassWithoutWorkloadLimitsIsOnlyMadeAndTracked) {
+    auto g = Governor::start(config_);
+    ASSERT_TRUE(g.ok()) << g.error().message();
+    auto group = (*g)->createWorkloadGroup("adhoc", "/usr/bin/top");
+    ASSERT_TRUE(group.ok()) << group.error().message();
+    EXPECT_EQ(*group, "adhoc.slice/_usr_bin_top-" + std::to_string(::getpid()) + "-1.scope");
+    // Nothing written: a new group holds the kernel's defaults.
+    EXPECT_TRUE(fs::is_empty(root_ / *group));
+    ASSERT_EQ((*g)->workloads().count(*group), 1u);
+    EXPECT_EQ((*g)->workloads().at(*group).className, "adhoc");
+    EXPECT_FALSE((*g)->workloads().at(*group).seenPopulated);
+
+    (*g)->discardWorkloadGroup(*group);
+    EXPECT_FALSE(fs::exists(root_ / *group));
+    EXPECT_EQ((*g)->workloads().count(*group), 0u);
+}
+
+TEST_F(FakeTree, AnExecGroupWhoseWorkloadLimitsCannotBeWrittenIsRemovedAgain) {
+    config_.policyFiles = {policyFile("[classes.adhoc]\nworkload.memory.max = \"256MiB\"\n")};
+    auto g = Governor::start(config_);
+    ASSERT_TRUE(g.ok()) << g.error().message();
+    // The fake kernel makes no control files on mkdir: the first write fails, as a
+    // refused write would on a real one.
+    auto group = (*g)->createWorkloadGroup("adhoc", "job");
+    ASSERT_FALSE(group.ok());
+    EXPECT_NE(group.error().message().find("adhoc.slice/job-"), std::string::npos)
+        << group.error().message();
+    for (const auto& entry : fs::directory_iterator(root_ / "adhoc.slice"))
+        EXPECT_FALSE(entry.is_directory()) << entry.path() << " was left behind";
+    EXPECT_TRUE((*g)->workloads().empty());
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "gov/core/Plan.hpp"
 #include "gov/policies/Compile.hpp"
 
@@ -284,6 +286,51 @@ TEST(Plan, SliceNamesRoundTrip) {
     EXPECT_EQ(classOfSlice(".slice"), "");
     EXPECT_EQ(classOfSlice("governord"), "");
     EXPECT_EQ(classOfSlice("x.scope"), "");
+}
+
+TEST(PlanNewWorkloadGroup, IsMadeThenGetsEachWorkloadLimitOfItsClass) {
+    auto policy = compile(
+        "[classes.adhoc]\nmemory.max = \"2GiB\"\nworkload.memory.max = \"256MiB\"\n"
+        "workload.pids.max = 50\nworkload.io.write_bps = \"1MB/s\"\n");
+    const std::string group = "adhoc.slice/sh-1-1.scope";
+    auto p = planNewWorkloadGroup(*policy.find("adhoc"), twoDisks(), kAll, group);
+    ASSERT_TRUE(p.ok()) << p.error().message();
+    auto got = described(*p);
+    ASSERT_FALSE(got.empty());
+    EXPECT_EQ(got[0], "mkdir " + group);
+    for (size_t i = 1; i < p->actions.size(); ++i) {
+        EXPECT_EQ(p->actions[i].kind, ActionKind::Write) << got[i];
+        EXPECT_EQ(p->actions[i].group, group) << got[i];
+    }
+    auto has = [&](const std::string& line) {
+        return std::find(got.begin(), got.end(), line) != got.end();
+    };
+    // The workload's own limits, as plan() writes them on an existing scope.
+    EXPECT_TRUE(has("write " + group + "/memory.max: (new) -> 268435456"));
+    EXPECT_TRUE(has("write " + group + "/pids.max: (new) -> 50"));
+    EXPECT_TRUE(has("write " + group +
+                    "/io.max: 8:0 rbps=max wbps=max riops=max wiops=max -> "
+                    "8:0 rbps=max wbps=1000000 riops=max wiops=max"));
+    // Not the class's limit: that one bounds the slice.
+    EXPECT_FALSE(has("write " + group + "/memory.max: (new) -> 2147483648"));
+    EXPECT_TRUE(p->unenforceable.empty());
+}
+
+TEST(PlanNewWorkloadGroup, OfAClassWithoutWorkloadLimitsIsOnlyTheMkdir) {
+    auto p = planNewWorkloadGroup(*policies::defaultPolicy().find("adhoc"), twoDisks(), kAll,
+                                  "adhoc.slice/top-1-1.scope");
+    ASSERT_TRUE(p.ok()) << p.error().message();
+    EXPECT_EQ(described(*p), std::vector<std::string>{"mkdir adhoc.slice/top-1-1.scope"});
+}
+
+TEST(PlanNewWorkloadGroup, WritesNoFileOfAMissingController) {
+    auto policy = compile("[classes.adhoc]\nworkload.memory.max = \"256MiB\"\n");
+    auto p = planNewWorkloadGroup(*policy.find("adhoc"), twoDisks(), {"cpu"},
+                                  "adhoc.slice/sh-1-1.scope");
+    ASSERT_TRUE(p.ok()) << p.error().message();
+    ASSERT_GE(p->actions.size(), 2u);
+    for (size_t i = 1; i < p->actions.size(); ++i)
+        EXPECT_EQ(p->actions[i].file.rfind("cpu.", 0), 0u) << describe(p->actions[i]);
 }
 
 }  // namespace

@@ -1,26 +1,42 @@
-// Governor: the daemon's state and logic, free of any event loop. It owns the
-// cgroup subtree (through runtime::CgroupFs), the policy in force, the registry of
-// workload groups and the per-class totals. The Asio shell (Daemon) calls it from
-// its one thread; tests call it directly.
+// Governor: the daemon's state and logic, free of any event loop, D-Bus or HTTP. It
+// owns the cgroup subtree (through runtime::CgroupFs), the policy in force, the
+// registry of workload groups and the per-class totals. The Asio shell (Daemon,
+// gov::daemon) calls it from its one thread; the D-Bus service and the exporter read
+// it there; tests call it directly.
+//
+// Its jobs, each in files of its own (governor/core/src/):
+// - start-up, Startup.cpp: start(): the policy sources, the root and the daemon's
+//   own leaf, the totals, adoption of the groups already there, the first apply;
+// - reconcile and reload, Reconciler.hpp and Governor.cpp: the policy in force and
+//   the tree's shape, observe -> plan -> apply, for the start, reloads, retired
+//   classes and new workload groups alike; reload() and the wiring of events,
+//   rescans and saves;
+// - the workload registry with its persisted totals, WorkloadRegistry.hpp: the
+//   workload groups, the one tree walk, final accounting, exactly once;
+// - control, Control.cpp: freeze/thaw/kill of a class or a workload group, and the
+//   groups made for exec.
+// Time comes from the Clock given to start() (empty grace, save delay, reload times).
 //
 // Thread safety: none; one thread owns it.
 #pragma once
 
 #include <chrono>
-#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "gov/Result.hpp"
+#include "gov/core/Clock.hpp"
 #include "gov/core/Plan.hpp"
+#include "gov/core/Reconciler.hpp"
 #include "gov/core/Totals.hpp"
+#include "gov/core/WorkloadRegistry.hpp"
 #include "gov/policies/Compile.hpp"
 #include "gov/runtime/CgroupFs.hpp"
-#include "gov/runtime/EventsWatcher.hpp"
 
 namespace gov::core {
 
@@ -46,21 +62,11 @@ struct GovernorConfig {
     // staying empty this long.
     std::chrono::milliseconds emptyGrace{5000};
     // 0: the totals are saved (two fsyncs) and the ended groups removed as soon as
-    // they are folded. Otherwise the owner calls flushEnded() within this delay
-    // when flushPending() (the daemon's timer): one save for a burst of ended
-    // workloads, and none on the path of a `govctl exec` that is just starting.
+    // they are folded. Otherwise the owner calls flushEnded() when flushDueIn() says
+    // (at most this long after the first workload of a batch ended): one save for a
+    // burst of ended workloads, and none on the path of a `govctl exec` that is just
+    // starting.
     std::chrono::milliseconds saveDelay{0};
-};
-
-// One workload group the daemon knows.
-struct Workload {
-    std::string className;
-    std::string group;  // "adhoc.slice/exec-1.scope"
-    uint64_t cgroupId = 0;
-    bool seenPopulated = false;
-    bool frozen = false;
-    bool killed = false;  // cgroup.kill was used: never clone into it again
-    std::chrono::steady_clock::time_point firstSeenEmpty{};
 };
 
 // Counters about the daemon itself, for its self-metrics. They start at zero with
@@ -82,16 +88,22 @@ struct ReloadOutcome {
     std::vector<std::string> messages;  // diagnostics or the apply error
 };
 
+// What control() does to a class (its slice: every workload of it) or one workload
+// group.
+enum class ControlAction { Freeze, Thaw, Kill };
+// "freeze", "thaw", "kill": how logs, refusals and the D-Bus methods name it.
+const char* controlVerb(ControlAction action);
+
 class Governor {
   public:
-    using Clock = std::chrono::steady_clock;
-
-    // Starts governing: loads the policy (an invalid one is an error naming every
-    // diagnostic: there is no last good policy yet), opens/creates the root,
-    // moves this process into <root>/governord, enables controllers, creates the
-    // class slices with their limits, adopts the existing workload groups and loads
-    // the totals. Errors here are fatal for the daemon.
-    static Result<std::unique_ptr<Governor>> start(GovernorConfig config);
+    // Starts governing (Startup.cpp): loads the policy (an invalid one is an error
+    // naming every diagnostic: there is no last good policy yet), opens/creates the
+    // root, moves this process into <root>/governord, enables controllers, creates
+    // the class slices with their limits, adopts the existing workload groups and
+    // loads the totals. Errors here are fatal for the daemon. `clock` must outlive
+    // the Governor.
+    static Result<std::unique_ptr<Governor>> start(GovernorConfig config,
+                                                   const Clock& clock = systemClock());
 
     Governor(const Governor&) = delete;
     Governor& operator=(const Governor&) = delete;
@@ -103,84 +115,80 @@ class Governor {
 
     // The inotify fd that becomes readable when a watched group's cgroup.events
     // changes; call handleEvents() then.
-    int eventsFd() const { return watcher_.fd(); }
+    int eventsFd() const { return registry_.eventsFd(); }
     void handleEvents();
     // Looks for workload groups created by others and reaps empty ones; also the
     // safety net for missed events. Call periodically.
     void rescan();
 
-    // Freeze/thaw/kill a class (its slice: every workload of it) or one workload
-    // group ("adhoc.slice/exec-1.scope").
-    Result<void> freeze(const std::string& target);
-    Result<void> thaw(const std::string& target);
-    Result<void> kill(const std::string& target);
+    // Freezes, thaws or kills `target`: a class (its slice: every workload of it) or
+    // one workload group ("adhoc.slice/exec-1.scope"). A killed group is marked so
+    // that nothing is cloned into it again.
+    Result<void> control(ControlAction action, const std::string& target);
 
     // Creates a fresh, uniquely named workload group in `className` with the class's
-    // per-workload limits and starts watching it. Returns its group path.
+    // per-workload limits (planned and applied like every change to the tree) and
+    // starts watching it. Returns its group path.
     Result<std::string> createWorkloadGroup(const std::string& className,
                                             const std::string& nameHint);
     // Removes a group made by createWorkloadGroup() that never got a process.
     void discardWorkloadGroup(const std::string& group);
     // Marks a group as populated (the exec path knows before the kernel event).
-    void markPopulated(const std::string& group);
+    void markPopulated(const std::string& group) { registry_.markPopulated(group); }
 
-    const policies::Policy& policy() const { return policy_; }
-    const State& state() const { return state_; }
+    const policies::Policy& policy() const { return reconciler_.policy(); }
+    const State& state() const { return registry_.state(); }
     const GovernorConfig& config() const { return config_; }
-    const std::map<std::string, Workload>& workloads() const { return workloads_; }
+    const std::map<std::string, Workload>& workloads() const { return registry_.workloads(); }
     const runtime::CgroupFs& fs() const { return fs_; }
-    const std::set<std::string>& availableControllers() const { return available_; }
-    const std::vector<Unenforceable>& unenforceable() const { return unenforceable_; }
-    const std::vector<std::string>& retiredClasses() const { return retired_; }
+    const std::set<std::string>& availableControllers() const {
+        return reconciler_.availableControllers();
+    }
+    const std::vector<Unenforceable>& unenforceable() const { return reconciler_.unenforceable(); }
+    const std::vector<std::string>& retiredClasses() const { return reconciler_.retiredClasses(); }
     const DaemonStats& stats() const { return stats_; }
     DaemonStats& stats() { return stats_; }
     // One line for sd_notify STATUS= and logs.
     std::string statusLine() const;
     // Persists the totals now (also done after every fold).
-    Result<void> saveState();
+    Result<void> saveState() { return registry_.saveTotals(); }
     // Folded counters not saved yet, or ended groups not removed yet.
-    bool flushPending() const { return dirty_ || !ended_.empty(); }
+    bool flushPending() const { return registry_.flushPending(); }
+    // When flushEnded() is due (GovernorConfig::saveDelay); nullopt: nothing pending.
+    std::optional<std::chrono::steady_clock::duration> flushDueIn() const {
+        return registry_.flushDueIn();
+    }
     // Saves the folded counters, then removes the ended groups (exactly once across
-    // crashes: a group is removed only after the totals that hold it are saved).
+    // crashes: a group is removed only after the totals that hold it are saved), then
+    // the slices of retired classes that no workload holds any more.
     void flushEnded();
     // The plan that would put `policy` in force against the tree as it is now,
     // without applying anything (what `govctl policy diff` shows). Errors: the
     // tree cannot be observed, or a device the policy names cannot be resolved.
-    Result<Plan> planFor(const policies::Policy& policy) const;
+    Result<Plan> planFor(const policies::Policy& policy) const {
+        return reconciler_.planFor(policy);
+    }
 
   private:
-    Governor(GovernorConfig config, runtime::CgroupFs fs, runtime::EventsWatcher watcher);
+    Governor(GovernorConfig config, const Clock& clock, runtime::CgroupFs fs,
+             runtime::EventsWatcher watcher);
 
-    Result<ObservedTree> observe() const;
-    Result<void> apply(const Plan& plan);
-    Result<void> applyPolicy(const policies::Policy& policy, const char* why);
-    void reportUnenforceable(const Plan& plan);
-    void adopt();
-    void track(const std::string& className, const std::string& group, bool adopted);
-    // Folds and removes every tracked group in `groups` that is empty and due.
-    void reap(const std::vector<std::string>& groups);
-    void removeRetiredSlices();
+    // Saves now when workloads ended and there is no save delay.
+    void afterReap(bool ended);
+    // A class (its slice) or a tracked workload group, as a group path.
     Result<std::string> resolveTarget(const std::string& target) const;
 
     GovernorConfig config_;
+    const Clock& clock_;
     runtime::CgroupFs fs_;
-    runtime::EventsWatcher watcher_;
-    StateStore store_;
-    policies::Policy policy_;
-    State state_;
-    std::set<std::string> available_;
-    std::map<std::string, Workload> workloads_;
-    std::vector<Unenforceable> unenforceable_;
-    std::set<std::string> reportedUnenforceable_;
-    std::vector<std::string> retired_;
-    bool dirty_ = false;                       // state_ has folds not saved yet
-    std::vector<std::string> ended_;           // folded groups to remove after the save
-    std::vector<std::string> pendingRetired_;  // slices apply() failed to remove
+    Reconciler reconciler_;
+    WorkloadRegistry registry_;
     uint64_t nextId_ = 1;
     DaemonStats stats_;
 };
 
-// Compiles the configured policy (loadPolicyFiles); exposed for `--check`-style use.
+// Compiles the configured policy (loadPolicyFiles): the files and directory of
+// `config`, or else its default locations that exist at the time of the call.
 policies::CompileResult loadConfiguredPolicy(const GovernorConfig& config);
 
 }  // namespace gov::core

@@ -94,6 +94,15 @@ struct Plan {
 Result<Plan> plan(const policies::Policy& policy, const policies::DeviceTable& devices,
                   const ObservedTree& observed);
 
+// The operations that make the new workload group `group` of `cls`: mkdir, then the
+// class's per-workload limits written as plan() writes them on an existing scope
+// (against a group with nothing observed in it). A class without per-workload
+// limits gets the mkdir only: a new group starts with the kernel's defaults, and
+// the exec path stays one mkdir. Only controllers in `available` are written.
+Result<Plan> planNewWorkloadGroup(const policies::ClassPolicy& cls,
+                                  const policies::DeviceTable& devices,
+                                  const std::set<std::string>& available, const std::string& group);
+
 // Human-readable form of one action, e.g.
 // "write adhoc.slice/memory.max: max -> 2147483648".
 std::string describe(const Action& action);

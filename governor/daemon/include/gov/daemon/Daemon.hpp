@@ -44,7 +44,8 @@ class Daemon {
     void armEvents();
     void armRescan();
     void armWatchdog();
-    // Arms the flush timer when the governor has ended workloads to save/remove.
+    // Arms the flush timer for when the governor's ended workloads are due to be
+    // saved and removed (Governor::flushDueIn).
     void scheduleFlush();
 
     boost::asio::io_context& io_;
