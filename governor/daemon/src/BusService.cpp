@@ -4,9 +4,11 @@
 #include <spdlog/spdlog.h>
 
 #include <exception>
+#include <functional>
 #include <map>
 #include <optional>
 
+#include "gov/LogText.hpp"
 #include "gov/core/Authorization.hpp"
 #include "gov/core/Queries.hpp"
 #include "gov/daemon/BusLoop.hpp"
@@ -126,25 +128,39 @@ class ManagerAdaptor final : public sdbus::AdaptorInterfaces<org::governor::Mana
         return c;
     }
 
-    std::tuple<std::string, uint32_t> Exec(const std::string& className,
-                                           const std::vector<std::string>& argv,
-                                           const std::vector<std::string>& env,
-                                           const std::string& cwd, const sdbus::UnixFd& in,
-                                           const sdbus::UnixFd& out,
-                                           const sdbus::UnixFd& err) override {
+    // Asynchronous: the reply is sent when the workload has exec'd, which for a
+    // child of another uid happens after this returns (ExecService waits on the
+    // loop). The descriptors are only needed until exec() returns (the child has
+    // its own copies by then).
+    void Exec(sdbus::Result<std::string, uint32_t>&& result, std::string className,
+              std::vector<std::string> argv, std::vector<std::string> env, std::string cwd,
+              sdbus::UnixFd in, sdbus::UnixFd out, sdbus::UnixFd err) override {
         ExecRequest req;
-        req.className = className;
-        req.argv = argv;
-        req.env = env;
-        req.cwd = cwd;
+        req.className = std::move(className);
+        req.argv = std::move(argv);
+        req.env = std::move(env);
+        req.cwd = std::move(cwd);
         req.stdinFd = in.get();
         req.stdoutFd = out.get();
         req.stderrFd = err.get();
         req.requester = getObject().getCurrentlyProcessedMessage()->getSender();
-        auto started = exec_.exec(req, caller());
-        if (!started)
-            fail(started.error());
-        return {started->group, static_cast<uint32_t>(started->pid)};
+        auto pending = std::make_shared<sdbus::Result<std::string, uint32_t>>(std::move(result));
+        exec_.exec(req, caller(), [pending, this](Result<ExecStarted> started) {
+            try {
+                if (started) {
+                    pending->returnResults(started->group, static_cast<uint32_t>(started->pid));
+                } else {
+                    const Error& e = started.error();
+                    pending->returnError(
+                        sdbus::Error(errorName(serviceCode(e)), serviceMessage(e)));
+                }
+            } catch (const sdbus::Error& e) {
+                spdlog::error("reply to Exec: {}", e.getMessage());
+            }
+            // A reply sent from outside the loop's processing: flush it now.
+            if (onReplied_)
+                onReplied_();
+        });
     }
 
     void SignalWorkload(const std::string& group, const int32_t& signal) override {
@@ -190,14 +206,14 @@ class ManagerAdaptor final : public sdbus::AdaptorInterfaces<org::governor::Mana
         auto allowed = authorizeControl(governor_.policy(), *cls, controlVerb(action),
                                         (isClass ? "class " : "group ") + target, who);
         if (!allowed) {
-            spdlog::warn("{}", serviceMessage(allowed.error()));
+            spdlog::warn("{}", logEscaped(serviceMessage(allowed.error())));
             fail(allowed.error());
         }
         // A slice named as "adhoc.slice" is the class itself for Governor.
         auto done = governor_.control(action, governor_.workloads().count(target) ? target : *cls);
         if (!done)
             fail(done.error());
-        spdlog::info("{} {} by {}", controlVerb(action), target, describeCaller(who));
+        spdlog::info("{} {} by {}", controlVerb(action), logQuoted(target), describeCaller(who));
     }
     void Freeze(const std::string& target) override { control(ControlAction::Freeze, target); }
     void Thaw(const std::string& target) override { control(ControlAction::Thaw, target); }
@@ -207,7 +223,7 @@ class ManagerAdaptor final : public sdbus::AdaptorInterfaces<org::governor::Mana
         const Caller who = caller();
         auto allowed = authorizeAdmin(governor_.policy(), "reload the policy", who);
         if (!allowed) {
-            spdlog::warn("{}", serviceMessage(allowed.error()));
+            spdlog::warn("{}", logEscaped(serviceMessage(allowed.error())));
             fail(allowed.error());
         }
         spdlog::info("reload requested over D-Bus by {}", describeCaller(who));
@@ -246,6 +262,11 @@ class ManagerAdaptor final : public sdbus::AdaptorInterfaces<org::governor::Mana
 
     std::string Version() override { return options_.version; }
 
+  public:
+    // Called after an asynchronous reply was sent (BusService: wakes the loop).
+    std::function<void()> onReplied_;
+
+  private:
     std::unique_ptr<sdbus::IProxy> busDriver_;  // org.freedesktop.DBus, for credentials
     Governor& governor_;
     ExecService& exec_;
@@ -301,6 +322,7 @@ Result<std::unique_ptr<BusService>> BusService::start(boost::asio::io_context& i
     impl->loop = std::make_unique<BusLoop>(io, *impl->connection);
     impl->exec = &exec;
     Impl* raw = impl.get();
+    impl->adaptor->onReplied_ = [raw] { raw->loop->wake(); };
     exec.onExit = [raw](const ExecExit& exit) {
         try {
             raw->adaptor->sendWorkloadExited(exit);

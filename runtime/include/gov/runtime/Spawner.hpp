@@ -13,14 +13,17 @@
 #include "gov/Result.hpp"
 #include "gov/policies/Policy.hpp"
 #include "gov/runtime/Fd.hpp"
+#include "gov/runtime/ProcessAttributes.hpp"
 
 namespace gov::runtime {
 
 struct SpawnRequest {
     // argv[0] is the command: with a '/', used as is (relative to `cwd` when
     // relative); without, searched in the PATH of `env` (or the default
-    // "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin") by the parent
-    // before cloning, so "command not found" is an error of spawn().
+    // "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"). Both happen
+    // in the child after it has dropped to the requested credentials and entered
+    // `cwd`, so the answer ("not found", "permission denied") depends only on what
+    // that identity may see; it comes back as an error of the spawn.
     std::vector<std::string> argv;
     // The complete environment ("K=V"), passed as is.
     std::vector<std::string> env;
@@ -34,10 +37,32 @@ struct SpawnRequest {
     std::optional<uid_t> uid;
     std::optional<gid_t> gid;
     std::vector<gid_t> groups;
+    // What the workload inherits from the process it runs for (never more than that
+    // process has): applied in the child before exec, the ones that need privilege
+    // before the credentials are dropped. See ProcessAttributes.hpp and
+    // docs/govctl.md. nullopt: the child keeps ours.
+    // - rlimits (soft and hard), nice, io priority, umask, oom_score_adj: set to
+    //   the given values; where we lack the privilege to grant one (raising our
+    //   hard limit without CAP_SYS_RESOURCE, lowering nice without CAP_SYS_NICE,
+    //   ...), the child gets ours instead, which is less: never more than given;
+    // - scheduling policy: SCHED_BATCH and SCHED_IDLE are set; any other is
+    //   SCHED_OTHER (a real-time policy is never given);
+    // - audit loginuid: written when it differs from ours (the kernel then gives
+    //   the child a new audit session id; no process can choose one);
+    // - capabilities: the bounding set is cut to the given one (ours ∩ given);
+    //   then after the uid drop effective, permitted, inheritable and ambient are
+    //   exactly the given ones (each ∩ the bounding set), so a root caller's
+    //   reduced sets stay reduced and an unprivileged one gets no more than it has;
+    // - no_new_privs: set when given.
+    std::optional<ProcessAttributes> attributes;
     // Duplicated onto 0/1/2 in the child; -1 inherits the caller's.
     int stdinFd = -1;
     int stdoutFd = -1;
     int stderrFd = -1;
+    // After setsid and the credential drop, make stdin (a terminal) the child's
+    // controlling terminal (TIOCSCTTY, never stealing it: a terminal that is already
+    // another session's stays as it is, and the child runs without one).
+    bool controllingTerminal = false;
     // chdir in the child after dropping privileges; empty: the caller's cwd.
     std::string cwd;
     // setsid() in the child (a new session and process group).
@@ -49,22 +74,55 @@ struct SpawnedProcess {
     Fd pidfd;        // CLONE_PIDFD; may be empty on the fork fallback of old kernels
 };
 
-// Spawning behind an interface so the daemon can be tested with a fake.
+// A child that may not have exec'd yet. `report` becomes readable when it has
+// (end of file: the exec succeeded) or when it failed before (a failure report).
+struct PendingSpawn {
+    SpawnedProcess process;
+    Fd report;
+    // For the messages of finish(): the command and the step details.
+    std::string name;
+    std::string uid;
+    std::string gid;
+    std::string cwd;
+};
+
+// How a reaped process ended.
+struct ExitStatus {
+    int status = 0;  // the exit code, or 128+signal
+    int signal = 0;  // the terminating signal, 0 when it exited
+};
+
+// Spawning behind an interface so the daemon can be tested with a fake
+// (tests/support/FakeSpawner.hpp).
 class ProcessSpawner {
   public:
     virtual ~ProcessSpawner();
-    // Starts the process; returns once it has exec'd. Every failure before exec
-    // (command not found, clone refused, credentials not droppable, chdir,
-    // namespace setup) is an Error and no process is left behind, e.g.
-    // "exec tcpdump: No such file or directory".
-    virtual Result<SpawnedProcess> spawn(const SpawnRequest& request) = 0;
+    // Starts the process. Every failure before the child exists is an error here
+    // (clone refused, ...); what fails in the child before exec (command not found,
+    // credentials not droppable, chdir, namespace setup) is reported by finish().
+    virtual Result<PendingSpawn> start(const SpawnRequest& request) = 0;
+    // Once `pending.report` is readable: the process, or the child's failure (the
+    // child is then reaped and nothing is left), e.g. "exec tcpdump: No such file
+    // or directory". Blocks until the report is readable when it is not yet.
+    virtual Result<SpawnedProcess> finish(PendingSpawn& pending) = 0;
+    // Gives up on a child that has not reported (it is killed and reaped).
+    virtual void abandon(PendingSpawn& pending) = 0;
+    // The exit of a spawned process, reaped, or nullopt while it runs (no wait).
+    virtual Result<std::optional<ExitStatus>> reap(const SpawnedProcess& process) = 0;
+
+    // start(), then wait at most `execTimeout` for the report and finish(); a child
+    // that did not report by then is abandoned: "spawn NAME: the child did not
+    // reach exec within N ms (stopped or frozen?)".
+    Result<SpawnedProcess> spawn(const SpawnRequest& request,
+                                 std::chrono::milliseconds execTimeout);
 };
 
 // clone3(CLONE_INTO_CGROUP | CLONE_PIDFD | CLONE_NEW*), then in the child only
 // async-signal-safe raw syscalls: mount a fresh /proc (pid+mount namespaces), bring
-// `lo` up (net namespace), drop credentials, dup2 stdio, chdir, reset signal
-// mask and dispositions, execve. Child-side failures come back through a
-// close-on-exec pipe as (step, errno).
+// `lo` up (net namespace), dup2 stdio, apply the inherited attributes, drop
+// credentials, take the controlling terminal, chdir, resolve the command, reset
+// signal mask and dispositions, execve. Child-side failures come back through a
+// close-on-exec pipe (PendingSpawn::report) as (step, errno).
 // With a user namespace, the parent writes uid_map/gid_map (the caller's ids, and
 // the requested uid/gid, mapped to themselves) before the child continues.
 // Fallback when clone3 is not available (ENOSYS, kernels before 5.3, or E2BIG:
@@ -79,10 +137,14 @@ class ProcessSpawner {
 // `sleep` does not). With Options::pidNamespaceInit set, that program is pid 1
 // instead (governor-init: it forwards every signal to the command, which it runs
 // as pid 2, and exits with its status); without it the command is pid 1.
+// start() returns at once when the child takes the copying clone (another uid, a
+// user namespace): the caller waits for `report` on its own loop. A child that
+// keeps our uid shares our memory until its exec (vfork-style, see Spawner.cpp),
+// so start() returns once it has exec'd or failed.
 // Limit: a child killed between clone and exec (e.g. SIGKILLed at birth in a group
-// that was killed, see kernel-facts) looks to spawn() like a successful exec; its
-// exit status (137) then tells.
-// Thread safety: spawn() may be called from any one thread at a time.
+// that was killed, see kernel-facts) looks like a successful exec; its exit status
+// (137) then tells.
+// Thread safety: start() may be called from any one thread at a time.
 class Clone3Spawner : public ProcessSpawner {
   public:
     struct Options {
@@ -100,7 +162,16 @@ class Clone3Spawner : public ProcessSpawner {
     Clone3Spawner() = default;
     explicit Clone3Spawner(Options options) : options_(std::move(options)) {}
 
-    Result<SpawnedProcess> spawn(const SpawnRequest& request) override;
+    Result<PendingSpawn> start(const SpawnRequest& request) override;
+    Result<SpawnedProcess> finish(PendingSpawn& pending) override;
+    void abandon(PendingSpawn& pending) override;
+    Result<std::optional<ExitStatus>> reap(const SpawnedProcess& process) override;
+
+    using ProcessSpawner::spawn;
+    // ProcessSpawner::spawn() with Options::execTimeout.
+    Result<SpawnedProcess> spawn(const SpawnRequest& request) {
+        return ProcessSpawner::spawn(request, options_.execTimeout);
+    }
 
   private:
     Options options_;
