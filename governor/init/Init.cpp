@@ -10,11 +10,18 @@
 // status (128+N when a signal N ended it). When it exits, the kernel kills what
 // is left in the namespace.
 //
+// On a terminal (`govctl exec` with a pseudo-terminal: stdin is this session's
+// controlling terminal) the command's process group is made the terminal's
+// foreground group before the command runs, so that the terminal's Ctrl-C and
+// Ctrl-Z reach it and an interactive shell has job control.
+//
 //   governor-init PATH ARGV0 [ARGS...]
 //
 // Plain libc, no allocation after start: it lives as long as the workload.
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -24,7 +31,7 @@
 namespace {
 
 // Everything worth passing on; SIGCHLD is ours.
-constexpr int kForwarded[] = {SIGHUP,  SIGINT,  SIGQUIT, SIGTERM, SIGUSR1,
+constexpr int kForwarded[] = {SIGHUP,  SIGINT,   SIGQUIT, SIGTERM, SIGUSR1,
                               SIGUSR2, SIGWINCH, SIGCONT, SIGALRM};
 
 }  // namespace
@@ -42,6 +49,12 @@ int main(int argc, char** argv) {
     sigset_t previous;
     sigprocmask(SIG_BLOCK, &handled, &previous);
 
+    const bool terminal = isatty(0) == 1 && tcgetsid(0) == getsid(0);
+    int go[2] = {-1, -1};
+    if (terminal && pipe2(go, O_CLOEXEC) != 0) {
+        std::fprintf(stderr, "governor-init: pipe: %s\n", std::strerror(errno));
+        return 126;
+    }
     const pid_t child = fork();
     if (child < 0) {
         std::fprintf(stderr, "governor-init: fork: %s\n", std::strerror(errno));
@@ -50,6 +63,14 @@ int main(int argc, char** argv) {
     if (child == 0) {
         // The command leads its own process group, which gets the signals.
         setpgid(0, 0);
+        if (terminal) {
+            // Wait until that group is the terminal's foreground one: a shell
+            // started in the background would stop itself (SIGTTIN) at once.
+            close(go[1]);
+            char byte;
+            while (read(go[0], &byte, 1) < 0 && errno == EINTR) {
+            }
+        }
         sigprocmask(SIG_SETMASK, &previous, nullptr);
         execv(argv[1], argv + 2);
         const int err = errno;
@@ -57,6 +78,13 @@ int main(int argc, char** argv) {
         _exit(err == ENOENT ? 127 : 126);
     }
     setpgid(child, child);  // either side may win the race; both ask the same
+    if (terminal) {
+        // We lead the session and are its foreground group: no SIGTTOU.
+        if (tcsetpgrp(0, child) != 0)
+            std::fprintf(stderr, "governor-init: tcsetpgrp: %s\n", std::strerror(errno));
+        close(go[0]);
+        close(go[1]);  // end of file: the command goes on
+    }
 
     for (;;) {
         siginfo_t info;
