@@ -1,11 +1,11 @@
 // splitExecCommand(): kept apart from Exec.cpp (which needs the bus) so it is
 // unit-tested in govctl_lib.
+#include "ExecArgs.hpp"
+
 #include <cstddef>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include "ExecArgs.hpp"
 
 namespace gov::govctl {
 
@@ -29,7 +29,7 @@ std::vector<std::string> splitExecCommand(std::vector<std::string>& args) {
             continue;
         }
         if (a.rfind("--class=", 0) == 0 || (a.rfind("-c", 0) == 0 && a.size() > 2) || a == "-h" ||
-            a == "--help") {
+            a == "--help" || ttyOption(a)) {
             ++i;
             continue;
         }
@@ -40,6 +40,14 @@ std::vector<std::string> splitExecCommand(std::vector<std::string>& args) {
     std::vector<std::string> command(args.begin() + static_cast<std::ptrdiff_t>(i), args.end());
     args.resize(i);
     return command;
+}
+
+std::optional<ExecLine::Tty> ttyOption(const std::string& word) {
+    if (word == "-t" || word == "--tty")
+        return ExecLine::Tty::Force;
+    if (word == "-T" || word == "--no-tty")
+        return ExecLine::Tty::Never;
+    return std::nullopt;
 }
 
 std::optional<ExecLine> parseExecLine(const std::vector<std::string>& args) {
@@ -70,6 +78,11 @@ std::optional<ExecLine> parseExecLine(const std::vector<std::string>& args) {
         if (a.rfind("--class=", 0) == 0) {
             if (!setClass(a.substr(8)))
                 return std::nullopt;
+            ++i;
+            continue;
+        }
+        if (auto tty = ttyOption(a)) {
+            line.tty = *tty;
             ++i;
             continue;
         }

@@ -77,8 +77,8 @@ Result<int> connectTo(const std::string& path) {
     std::memcpy(addr.sun_path, path.data(), path.size());
     if (abstract)
         addr.sun_path[0] = '\0';
-    const auto length =
-        static_cast<socklen_t>(offsetof(struct sockaddr_un, sun_path) + path.size() + (abstract ? 0 : 1));
+    const auto length = static_cast<socklen_t>(offsetof(struct sockaddr_un, sun_path) +
+                                               path.size() + (abstract ? 0 : 1));
     const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return Error::fromErrno("socket");
@@ -159,6 +159,40 @@ Message methodCall(std::string destination, std::string path, std::string interf
     return m;
 }
 
+Message methodReturn(const Message& call, const BodyWriter& body) {
+    Message m;
+    m.type = MessageType::MethodReturn;
+    m.flags = kNoReplyExpected;
+    m.replySerial = call.serial;
+    m.destination = call.sender;
+    m.signature = body.signature();
+    m.body = body.data();
+    return m;
+}
+
+Message errorReply(const Message& call, std::string name, const std::string& text) {
+    BodyWriter body;
+    body.string(text);
+    Message m = methodReturn(call, body);
+    m.type = MessageType::Error;
+    m.errorName = std::move(name);
+    return m;
+}
+
+Message signal(std::string destination, std::string path, std::string interface, std::string member,
+               const BodyWriter& body) {
+    Message m;
+    m.type = MessageType::Signal;
+    m.flags = kNoReplyExpected;
+    m.destination = std::move(destination);
+    m.path = std::move(path);
+    m.interface = std::move(interface);
+    m.member = std::move(member);
+    m.signature = body.signature();
+    m.body = body.data();
+    return m;
+}
+
 std::string errorMessage(const Message& m) {
     if (m.signature.empty() || m.signature[0] != 's')
         return {};
@@ -170,7 +204,8 @@ std::string errorMessage(const Message& m) {
 Result<Connection> Connection::open(const std::string& address) {
     const auto paths = unixSocketPaths(address);
     if (paths.empty()) {
-        return Error::withReason("connect to the bus", "no unix socket in address '" + address + "'",
+        return Error::withReason("connect to the bus",
+                                 "no unix socket in address '" + address + "'",
                                  std::errc::invalid_argument);
     }
     Error last;
@@ -195,6 +230,12 @@ Connection& Connection::operator=(Connection&& other) noexcept {
     if (this != &other) {
         if (fd_ >= 0)
             ::close(fd_);
+        for (int fd : fdsIn_)
+            ::close(fd);
+        for (auto& m : queue_) {
+            for (int fd : m.fds)
+                ::close(fd);
+        }
         fd_ = other.fd_;
         other.fd_ = -1;
         serial_ = other.serial_;
@@ -202,6 +243,8 @@ Connection& Connection::operator=(Connection&& other) noexcept {
         uniqueName_ = std::move(other.uniqueName_);
         in_ = std::move(other.in_);
         queue_ = std::move(other.queue_);
+        acceptFds_ = other.acceptFds_;
+        fdsIn_ = std::move(other.fdsIn_);
     }
     return *this;
 }
@@ -209,6 +252,12 @@ Connection& Connection::operator=(Connection&& other) noexcept {
 Connection::~Connection() {
     if (fd_ >= 0)
         ::close(fd_);
+    for (int fd : fdsIn_)
+        ::close(fd);
+    for (auto& m : queue_) {
+        for (int fd : m.fds)
+            ::close(fd);
+    }
 }
 
 Result<void> Connection::authenticate() {
@@ -247,8 +296,7 @@ Result<void> Connection::authenticate() {
         if (r < 0 && errno == EINTR)
             continue;
         if (r <= 0) {
-            return Error::withReason("authenticate to the bus", "no answer",
-                                     std::errc::timed_out);
+            return Error::withReason("authenticate to the bus", "no answer", std::errc::timed_out);
         }
         char buf[512];
         const ssize_t n = ::read(fd_, buf, sizeof buf);
@@ -322,14 +370,18 @@ Result<void> Connection::readAvailable() {
             return success();
         return Error::fromErrno("read from the bus");
     }
-    // govctl expects no descriptors from anyone: close any that came.
+    // govctl expects no descriptors from anyone: close any that came (unless
+    // told to keep them).
     for (struct cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
         if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
             const size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
             for (size_t i = 0; i < count; ++i) {
                 int fd;
                 std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
-                ::close(fd);
+                if (acceptFds_)
+                    fdsIn_.push_back(fd);
+                else
+                    ::close(fd);
             }
         }
     }
@@ -361,6 +413,12 @@ Result<void> Connection::parseBuffered() {
             BodyReader r(m);
             uniqueName_ = r.string();
             continue;
+        }
+        // A message's descriptors come with its first bytes, so they have been
+        // read by now.
+        for (uint32_t i = 0; i < m.unixFds && !fdsIn_.empty(); ++i) {
+            m.fds.push_back(fdsIn_.front());
+            fdsIn_.pop_front();
         }
         queue_.push_back(std::move(m));
     }

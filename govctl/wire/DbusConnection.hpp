@@ -51,6 +51,9 @@ class Connection {
     Result<Message> call(Message m, const std::vector<int>& fds = {}, int timeoutMs = 25000);
     // A message already read, if any (does not touch the socket).
     std::optional<Message> next();
+    // Keep the descriptors that come with messages (Message::fds) instead of
+    // closing them (govctl expects none; a test's fake daemon receives Exec's).
+    void acceptFds(bool accept) { acceptFds_ = accept; }
     // Reads what the socket has (call when poll() says it is readable) and parses
     // the complete messages in it. An error means the connection is unusable
     // (closed by the bus, or malformed data).
@@ -67,11 +70,19 @@ class Connection {
     std::string uniqueName_;
     std::string in_;  // bytes read, not yet parsed
     std::deque<Message> queue_;
+    bool acceptFds_ = false;
+    std::deque<int> fdsIn_;  // received, not yet given to a message
 };
 
 // Builders for the messages govctl sends.
 Message methodCall(std::string destination, std::string path, std::string interface,
                    std::string member, const BodyWriter& body = {});
+
+// The answers and signals a server side sends (a test's fake daemon).
+Message methodReturn(const Message& call, const BodyWriter& body = {});
+Message errorReply(const Message& call, std::string name, const std::string& text);
+Message signal(std::string destination, std::string path, std::string interface, std::string member,
+               const BodyWriter& body = {});
 
 // For an error reply: its first string argument (the message), or "".
 std::string errorMessage(const Message& m);

@@ -44,17 +44,20 @@ struct Message {
     // The marshalled body, in the message's byte order.
     std::string body;
     bool bigEndian = false;
+    // Descriptors that came with it, when the connection accepts them
+    // (Connection::acceptFds); whoever holds the message must close them.
+    std::vector<int> fds;
 };
 
 // Builds a little-endian body. Alignment is relative to the body start, which the
 // message format puts on an 8-byte boundary.
 class BodyWriter {
   public:
-    BodyWriter& string(std::string_view s);  // 's'
-    BodyWriter& int32(int32_t v);            // 'i'
-    BodyWriter& uint32(uint32_t v);          // 'u'
+    BodyWriter& string(std::string_view s);                          // 's'
+    BodyWriter& int32(int32_t v);                                    // 'i'
+    BodyWriter& uint32(uint32_t v);                                  // 'u'
     BodyWriter& stringArray(const std::vector<std::string>& items);  // 'as'
-    BodyWriter& unixFd(uint32_t index);      // 'h': an index into the message's fds
+    BodyWriter& unixFd(uint32_t index);  // 'h': an index into the message's fds
 
     const std::string& data() const { return data_; }
     const std::string& signature() const { return signature_; }
@@ -76,9 +79,9 @@ class BodyReader {
     explicit BodyReader(const Message& m)
         : data_(m.body), signature_(m.signature), bigEndian_(m.bigEndian) {}
 
-    std::string string();   // 's' or 'o'
-    uint32_t uint32();      // 'u'
-    int32_t int32();        // 'i'
+    std::string string();  // 's' or 'o'
+    uint32_t uint32();     // 'u'
+    int32_t int32();       // 'i'
     bool ok() const { return ok_; }
     // True when every value of the signature has been read.
     bool atEnd() const { return ok_ && sigPos_ == signature_.size(); }

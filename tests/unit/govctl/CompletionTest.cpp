@@ -60,6 +60,7 @@ TEST(Completion, CompletesSubcommands) {
 
 TEST(Completion, CompletesClassesAfterExecClassFromTheDaemon) {
     EXPECT_EQ(complete("govctl exec --class "), "adhoc core");
+    EXPECT_EQ(complete("govctl exec --"), "-- --class --help --no-tty --tty");
     EXPECT_EQ(complete("govctl exec -c c"), "core");
 }
 

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "Command.hpp"
+#include "ExecArgs.hpp"
 
 namespace gov::govctl {
 namespace {
@@ -38,6 +39,44 @@ TEST(ExecArgs, NoCommandGivesAnEmptyCommand) {
     Args help = {"govctl", "exec", "--help"};
     EXPECT_TRUE(splitExecCommand(help).empty());
     EXPECT_EQ(help.size(), 3u);
+}
+
+TEST(ExecArgs, TerminalOptionsBelongToExecNotToTheCommand) {
+    Args args = {"govctl", "exec", "-t", "-c", "adhoc", "-T", "bash", "-t"};
+    EXPECT_EQ(splitExecCommand(args), (Args{"bash", "-t"}));
+    EXPECT_EQ(args, (Args{"govctl", "exec", "-t", "-c", "adhoc", "-T"}));
+}
+
+TEST(ExecLine, TheFastPathTakesTheClassAndTheCommand) {
+    auto line = parseExecLine({"govctl", "exec", "-c", "adhoc", "--", "ls", "-l"});
+    ASSERT_TRUE(line);
+    EXPECT_EQ(line->className, "adhoc");
+    EXPECT_EQ(line->command, (Args{"ls", "-l"}));
+    EXPECT_EQ(line->tty, ExecLine::Tty::Auto);
+}
+
+TEST(ExecLine, DashTForcesAPseudoTerminalAndDashTDisablesItTheLastOneWins) {
+    auto forced = parseExecLine({"govctl", "exec", "-t", "--class", "adhoc", "top"});
+    ASSERT_TRUE(forced);
+    EXPECT_EQ(forced->tty, ExecLine::Tty::Force);
+    EXPECT_EQ(forced->command, (Args{"top"}));
+    auto never = parseExecLine({"govctl", "exec", "--class=adhoc", "-T", "cat"});
+    ASSERT_TRUE(never);
+    EXPECT_EQ(never->tty, ExecLine::Tty::Never);
+    auto last = parseExecLine({"govctl", "exec", "-T", "-cadhoc", "--tty", "cat"});
+    ASSERT_TRUE(last);
+    EXPECT_EQ(last->tty, ExecLine::Tty::Force);
+    auto afterCommand = parseExecLine({"govctl", "exec", "-c", "adhoc", "ssh", "-t", "host"});
+    ASSERT_TRUE(afterCommand);
+    EXPECT_EQ(afterCommand->tty, ExecLine::Tty::Auto) << "-t after the command is the command's";
+    EXPECT_EQ(afterCommand->command, (Args{"ssh", "-t", "host"}));
+}
+
+TEST(ExecLine, AnythingElseGoesToTheFullClient) {
+    EXPECT_FALSE(parseExecLine({"govctl", "exec", "--help"}));
+    EXPECT_FALSE(parseExecLine({"govctl", "exec", "-c", "adhoc"}));
+    EXPECT_FALSE(parseExecLine({"govctl", "exec", "-x", "-c", "adhoc", "true"}));
+    EXPECT_FALSE(parseExecLine({"govctl", "exec", "-c", "a", "-c", "b", "true"}));
 }
 
 }  // namespace
