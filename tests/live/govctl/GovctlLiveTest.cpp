@@ -9,22 +9,30 @@
 // calls run govctl as nobody with setpriv.
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <signal.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "DbusConnection.hpp"
 #include "TestTree.hpp"
 #include "gov/runtime/Discovery.hpp"
 
@@ -426,8 +434,8 @@ TEST_F(GovctlLive, CtrlCReachesAWorkloadInItsOwnPidNamespace) {
     auto bg = execSleep("isolated", "100");
     ASSERT_GT(bg.workload, 0);
     ASSERT_EQ(::kill(bg.govctl, SIGINT), 0);
-    EXPECT_EQ(waitExited(bg.govctl, 10s), 130)
-        << "-1: the workload ignored SIGINT\n" << slurp(bg.err);
+    EXPECT_EQ(waitExited(bg.govctl, 10s), 130) << "-1: the workload ignored SIGINT\n"
+                                               << slurp(bg.err);
     EXPECT_TRUE(waitFor([&] { return !fs::exists(root_ / bg.group); }, 5s)) << bg.group;
 }
 
@@ -439,8 +447,9 @@ TEST_F(GovctlLive, ExecIntoAFrozenClassIsRefusedAndTheDaemonStaysResponsive) {
     auto status = runGovctl({"status"});
     ASSERT_EQ(runGovctl({"thaw", "closed"}).status, 0);
     EXPECT_EQ(refused.status, 1) << refused.err;
-    EXPECT_EQ(refused.err,
-              "govctl exec: class closed is frozen: thaw it (govctl thaw closed) to exec into it\n");
+    EXPECT_EQ(
+        refused.err,
+        "govctl exec: class closed is frozen: thaw it (govctl thaw closed) to exec into it\n");
     EXPECT_EQ(status.status, 0) << status.err;
     EXPECT_TRUE(scopesOf("closed").empty()) << "a refused exec leaves no group behind";
     auto after = runGovctl({"exec", "-c", "closed", "--", "true"});
@@ -532,7 +541,44 @@ TEST_F(GovctlLive, KillingAWorkloadGroupEndsItsExecWith137) {
     EXPECT_EQ(decode(st), 137);
 }
 
+// Two CPU hogs besides the test run, in a group of their own beside the daemon's
+// tree, ended by pid (and the group removed) when the object goes.
+class CpuHogs {
+  public:
+    explicit CpuHogs(const fs::path& group) : group_(group) {
+        fs::create_directories(group_);
+        for (int i = 0; i < 2; ++i) {
+            const pid_t pid = ::fork();
+            if (pid == 0) {
+                std::ofstream(group_ / "cgroup.procs") << ::getpid();
+                volatile unsigned long spins = 0;
+                for (;;)
+                    spins = spins + 1;
+            }
+            if (pid > 0)
+                pids_.push_back(pid);
+        }
+    }
+    ~CpuHogs() {
+        for (pid_t pid : pids_) {
+            ::kill(pid, SIGKILL);
+            int st = 0;
+            ::waitpid(pid, &st, 0);
+        }
+        ::rmdir(group_.c_str());
+    }
+    size_t running() const { return pids_.size(); }
+
+  private:
+    fs::path group_;
+    std::vector<pid_t> pids_;
+};
+
 TEST_F(GovctlLive, TwoHundredConcurrentExecsAllSucceedAndLeaveNoGroupBehind) {
+    // Under load (the issue: 24 of 200 got "governord restarted" and status 1):
+    // the exit status is the workload's, always.
+    CpuHogs hogs(root_.string() + "-hogs");
+    ASSERT_EQ(hogs.running(), 2u);
     constexpr int kExecs = 200;
     std::vector<pid_t> pids;
     for (int i = 0; i < kExecs; ++i) {
@@ -545,17 +591,17 @@ TEST_F(GovctlLive, TwoHundredConcurrentExecsAllSucceedAndLeaveNoGroupBehind) {
     for (int i = 0; i < kExecs; ++i) {
         int st = 0;
         ::waitpid(pids[i], &st, 0);
-        if (decode(st) != i % 50) {
+        const std::string said = slurp(tmp_ / ("conc.err." + std::to_string(i)));
+        if (decode(st) != i % 50 || !said.empty()) {
             ++wrong;
             if (firstError.empty())
                 firstError = "exec " + std::to_string(i) + ": status " +
-                             std::to_string(decode(st)) + ": " +
-                             slurp(tmp_ / ("conc.err." + std::to_string(i)));
+                             std::to_string(decode(st)) + ": " + said;
         }
         fs::remove(tmp_ / ("conc.err." + std::to_string(i)));
     }
     EXPECT_EQ(wrong, 0) << firstError;
-    EXPECT_TRUE(waitFor([&] { return scopesOf("adhoc").empty(); }, 5s))
+    EXPECT_TRUE(waitFor([&] { return scopesOf("adhoc").empty(); }, 10s))
         << scopesOf("adhoc").size() << " workload groups left in adhoc.slice";
 }
 
@@ -716,6 +762,387 @@ TEST_F(GovctlLive, ShippedSystemBusPolicyLetsEveryoneCallAndOnlyRootOwnTheName) 
     EXPECT_EQ(rootExec.status, 0) << rootExec.err;
     EXPECT_NE(own.first, 0);
     EXPECT_NE(own.second.find("Access denied"), std::string::npos) << own.second;
+}
+
+TEST_F(GovctlLive, ARealRestartDuringAnExecIsReportedAsARestart) {
+    // Stopped cleanly and started again at once: another connection owns the
+    // name, so the status cannot be known and govctl says so.
+    auto bg = execSleep("adhoc", "3");
+    ASSERT_GT(bg.workload, 0);
+    ::kill(daemonPid_, SIGTERM);
+    int st = 0;
+    ::waitpid(daemonPid_, &st, 0);
+    daemonPid_ = -1;
+    ASSERT_TRUE(startDaemon()) << daemonLog();
+    const int status = waitExited(bg.govctl, 20s);
+    const std::string said = slurp(bg.err);
+    EXPECT_EQ(status, 1) << said;
+    EXPECT_NE(said.find("its exit status is unknown"), std::string::npos) << said;
+}
+
+TEST_F(GovctlLive, ADaemonThatIsSlowToAnswerIsNotARestart) {
+    // The daemon is stopped (SIGSTOP: no answer at all) across two of govctl's
+    // checks while the workload ends: the same daemon still owns its name, so
+    // govctl waits and reports the real status, and says nothing else.
+    auto bg = execSleep("adhoc", "1");
+    ASSERT_GT(bg.workload, 0);
+    ASSERT_EQ(::kill(daemonPid_, SIGSTOP), 0);
+    std::this_thread::sleep_for(5s);
+    ASSERT_EQ(::kill(daemonPid_, SIGCONT), 0);
+    EXPECT_EQ(waitExited(bg.govctl, 20s), 0) << slurp(bg.err);
+    EXPECT_EQ(slurp(bg.err), "");
+}
+
+TEST_F(GovctlLive, ExecWaitsABoundedTimeForADaemonThatIsRestarting) {
+    killDaemon();
+    const int n = outCounter_++;
+    const fs::path err = tmp_ / ("wait.err." + std::to_string(n));
+    pid_t govctl = start({GOVCTL, "exec", "-c", "adhoc", "--", "sh", "-c", "exit 6"},
+                         tmp_ / ("wait.out." + std::to_string(n)), err);
+    std::this_thread::sleep_for(1500ms);  // systemd restarts governord after 2 s
+    ASSERT_TRUE(startDaemon()) << daemonLog();
+    EXPECT_EQ(waitExited(govctl, 20s), 6) << slurp(err);
+    EXPECT_EQ(slurp(err), "govctl exec: governord is not on " + address_ +
+                              " (restarting?): waiting up to 10 s for it\n");
+}
+
+TEST_F(GovctlLive, ARelativeWorkingDirectoryIsRefused) {
+    // govctl always sends an absolute one: another client (the minimal D-Bus
+    // client of govctl, used directly) sends "tmp".
+    auto bus = gov::wire::Connection::open(address_);
+    ASSERT_TRUE(bus.ok()) << bus.error().message();
+    gov::wire::BodyWriter body;
+    body.string("adhoc")
+        .stringArray({"true"})
+        .stringArray({"PATH=/usr/bin:/bin"})
+        .string("tmp")
+        .unixFd(0)
+        .unixFd(1)
+        .unixFd(2);
+    const int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+    auto reply =
+        bus->call(gov::wire::methodCall("org.governor.Governor1", "/org/governor/Governor1",
+                                        "org.governor.Manager1", "Exec", body),
+                  {null, null, null}, 10000);
+    ::close(null);
+    ASSERT_TRUE(reply.ok()) << reply.error().message();
+    EXPECT_EQ(reply->errorName, "org.governor.Error.InvalidArgument");
+    EXPECT_EQ(gov::wire::errorMessage(*reply),
+              "exec: the working directory must be an absolute path, not \"tmp\"");
+}
+
+TEST_F(GovctlLive, WhatAFileIsCalledInADirectoryTheCallerCannotSearchTellsItNothing) {
+    const fs::path secret = tmp_ / "secret";
+    fs::create_directories(secret);
+    ::chmod(secret.c_str(), 0700);
+    spit(secret / "present", "#!/bin/sh\nexit 0\n");
+    ::chmod((secret / "present").c_str(), 0755);
+    auto present = runGovctl({"exec", "-c", "open", "--", (secret / "present").string()}, true);
+    auto absent = runGovctl({"exec", "-c", "open", "--", (secret / "absent").string()}, true);
+    EXPECT_EQ(present.status, 126) << present.err;
+    EXPECT_EQ(absent.status, 126) << absent.err;
+    EXPECT_EQ(present.err, "govctl exec: " + (secret / "present").string() +
+                               ": cannot execute: Permission denied\n");
+    EXPECT_EQ(absent.err, "govctl exec: " + (secret / "absent").string() +
+                              ": cannot execute: Permission denied\n");
+    auto byRoot = runGovctl({"exec", "-c", "adhoc", "--", (secret / "absent").string()});
+    EXPECT_EQ(byRoot.status, 127) << "root may look: " << byRoot.err;
+}
+
+TEST_F(GovctlLive, ClientTextInTheDaemonLogIsEscapedAndCut) {
+    const std::string forged = "x\nFORGED-LINE info exec /bin/sh as uid 0 (root)";
+    auto refused = runGovctl({"exec", "-c", "closed", "--", forged}, true);
+    EXPECT_EQ(refused.status, 4) << refused.err;
+    auto huge = runGovctl({"exec", "-c", std::string(100000, 'k'), "--", "true"}, true);
+    EXPECT_EQ(huge.status, 3);
+    ASSERT_TRUE(waitFor([&] { return daemonLog().find("[cut: 1000") != std::string::npos; }, 5s))
+        << daemonLog().substr(0, 2000);
+    std::istringstream log(daemonLog());
+    std::string line;
+    size_t longest = 0;
+    while (std::getline(log, line)) {
+        EXPECT_NE(line.rfind("FORGED-LINE", 0), 0u) << "a forged line: " << line;
+        longest = std::max(longest, line.size());
+    }
+    EXPECT_LT(longest, 2000u);
+    EXPECT_NE(daemonLog().find("exec \"x\\nFORGED-LINE"), std::string::npos);
+}
+
+// --- never more than the caller -------------------------------------------------------
+
+// The attributes of the workload, one "key:value" per line.
+const char* kWorkloadAttributes = R"SH(#!/bin/sh
+s=/proc/self/status
+for k in NoNewPrivs CapBnd CapEff CapPrm CapInh Umask; do
+    echo "$k:$(sed -n "s/^$k:[[:space:]]*//p" $s)"
+done
+echo "uid:$(id -u)"
+echo "nice:$(cut -d' ' -f19 /proc/self/stat)"
+echo "oom:$(cat /proc/self/oom_score_adj)"
+echo "login:$(cat /proc/self/loginuid)"
+echo "session:$(cat /proc/self/sessionid)"
+echo "nofile:$(ulimit -n)"
+echo "stack:$(ulimit -s)"
+echo "nproc:$(sed -n 's/^Max processes  *\([0-9]*\).*/\1/p' /proc/self/limits)"
+echo "sched:$(cut -d' ' -f41 /proc/self/stat)"
+echo "io:$(ionice -p $$)"
+)SH";
+
+std::map<std::string, std::string> keyValues(const std::string& text) {
+    std::map<std::string, std::string> out;
+    std::istringstream in(text);
+    std::string line;
+    while (std::getline(in, line)) {
+        const auto colon = line.find(':');
+        if (colon != std::string::npos)
+            out[line.substr(0, colon)] = line.substr(colon + 1);
+    }
+    return out;
+}
+
+TEST_F(GovctlLive, ARestrictedCallersWorkloadIsNeverLessRestricted) {
+    // The issue's caller: nobody, no_new_privs, bounding set CAP_CHOWN only, nice
+    // 7, oom_score_adj 300, umask 077, 512 files, a 4 MiB stack, 64 processes,
+    // audit loginuid 4242, idle io and cpu scheduling.
+    const fs::path show = tmp_ / "attributes.sh";
+    spit(show, kWorkloadAttributes);
+    ::chmod(show.c_str(), 0755);
+    const fs::path caller = tmp_ / "caller.sh";
+    spit(caller,
+         "echo 4242 > /proc/self/loginuid || exit 90\n"
+         "exec prlimit --nofile=512 --stack=4194304 --nproc=64 -- "
+         "setpriv --reuid=nobody --regid=nogroup --init-groups --no-new-privs "
+         "--bounding-set=-all,+chown -- nice -n 7 choom -n 300 -- ionice -c 3 "
+         "chrt --idle 0 sh -c 'umask 077; exec \"$0\" exec -c open -- \"$1\"' " +
+             std::string(GOVCTL) + " " + show.string() + "\n");
+    const int n = outCounter_++;
+    const fs::path out = tmp_ / ("ids.out." + std::to_string(n));
+    const fs::path err = tmp_ / ("ids.err." + std::to_string(n));
+    pid_t p = start({"/bin/sh", caller.string()}, out, err);
+    int st = 0;
+    ::waitpid(p, &st, 0);
+    ASSERT_EQ(decode(st), 0) << slurp(err) << slurp(out);
+    auto got = keyValues(slurp(out));
+    EXPECT_EQ(got["uid"], "65534");
+    EXPECT_EQ(got["NoNewPrivs"], "1");
+    EXPECT_EQ(got["CapBnd"], "0000000000000001");
+    EXPECT_EQ(got["CapEff"], "0000000000000000");
+    EXPECT_EQ(got["CapPrm"], "0000000000000000");
+    EXPECT_EQ(got["Umask"], "0077");
+    EXPECT_EQ(got["nice"], "7");
+    EXPECT_EQ(got["oom"], "300");
+    EXPECT_EQ(got["nofile"], "512");
+    EXPECT_EQ(got["stack"], "4096");
+    EXPECT_EQ(got["nproc"], "64");
+    EXPECT_EQ(got["login"], "4242");
+    EXPECT_NE(got["session"], "4294967295") << "a session of its own, allocated by the kernel";
+    EXPECT_EQ(got["sched"], "5") << "SCHED_IDLE";
+    EXPECT_EQ(got["io"], "idle");
+}
+
+TEST_F(GovctlLive, ASetuidProgramGetsNoMoreThanTheCallerCouldGet) {
+    // A setuid-root copy of cat, reading its own status: with the caller's
+    // no_new_privs the bit does nothing; without it, root's powers are cut to the
+    // caller's bounding set.
+    const fs::path cat = tmp_ / "suid-cat";
+    ASSERT_EQ(
+        std::system(("cp /bin/cat " + cat.string() + " && chmod 4755 " + cat.string()).c_str()), 0);
+    auto run = [&](const std::string& setprivOptions) {
+        const int n = outCounter_++;
+        const fs::path out = tmp_ / ("suid.out." + std::to_string(n));
+        const fs::path err = tmp_ / ("suid.err." + std::to_string(n));
+        pid_t p =
+            start({"/bin/sh", "-c",
+                   "exec setpriv --reuid=nobody --regid=nogroup --init-groups " + setprivOptions +
+                       " -- " + GOVCTL + " exec -c open -- " + cat.string() + " /proc/self/status"},
+                  out, err);
+        int st = 0;
+        ::waitpid(p, &st, 0);
+        EXPECT_EQ(decode(st), 0) << slurp(err);
+        return "\n" + slurp(out);
+    };
+    const std::string nnp = run("--no-new-privs");
+    EXPECT_NE(nnp.find("\nUid:\t65534\t65534\t65534"), std::string::npos) << nnp;
+    EXPECT_NE(nnp.find("\nCapEff:\t0000000000000000"), std::string::npos) << nnp;
+    const std::string bounded = run("--bounding-set=-all,+chown");
+    EXPECT_NE(bounded.find("\nUid:\t65534\t0\t0"), std::string::npos) << bounded;
+    EXPECT_NE(bounded.find("\nCapEff:\t0000000000000001"), std::string::npos) << bounded;
+}
+
+TEST_F(GovctlLive, ARootCallerWithReducedCapabilitiesKeepsThemReduced) {
+    const int n = outCounter_++;
+    const fs::path out = tmp_ / ("rootcaps.out." + std::to_string(n));
+    const fs::path err = tmp_ / ("rootcaps.err." + std::to_string(n));
+    pid_t p = start({"/usr/bin/setpriv", "--bounding-set=-all,+net_raw,+chown", "--inh-caps=-all",
+                     "--", GOVCTL, "exec", "-c", "adhoc", "--", "sh", "-c",
+                     "grep -E '^Cap(Bnd|Eff)' /proc/self/status; id -u"},
+                    out, err);
+    int st = 0;
+    ::waitpid(p, &st, 0);
+    ASSERT_EQ(decode(st), 0) << slurp(err);
+    EXPECT_EQ(slurp(out), "CapEff:\t0000000000002001\nCapBnd:\t0000000000002001\n0\n");
+}
+
+// --- a terminal command ----------------------------------------------------------------
+
+// A pseudo-terminal the test opens: the terminal govctl runs on (the test plays
+// the terminal emulator: it types into the master and reads the screen from it).
+struct LiveTerminal {
+    int master = -1;
+    int slave = -1;
+    std::string screen;
+    LiveTerminal() {
+        master = ::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+        if (master >= 0 && ::grantpt(master) == 0 && ::unlockpt(master) == 0)
+            slave = ::open(::ptsname(master), O_RDWR | O_NOCTTY | O_CLOEXEC);
+        struct winsize w {};
+        w.ws_row = 24;
+        w.ws_col = 80;
+        ::ioctl(master, TIOCSWINSZ, &w);
+    }
+    ~LiveTerminal() {
+        if (slave >= 0)
+            ::close(slave);
+        if (master >= 0)
+            ::close(master);
+    }
+    void pump() {
+        struct pollfd p = {master, POLLIN, 0};
+        while (::poll(&p, 1, 20) > 0) {
+            char buf[4096];
+            const ssize_t n = ::read(master, buf, sizeof buf);
+            if (n <= 0)
+                return;
+            screen.append(buf, static_cast<size_t>(n));
+        }
+    }
+    // Waits until `text` appears on the screen after `from`; returns where it
+    // ends (npos when it did not within `timeout`).
+    size_t expect(const std::string& text, size_t from, std::chrono::seconds timeout = 10s) {
+        size_t at = std::string::npos;
+        waitFor(
+            [&] {
+                pump();
+                at = screen.find(text, from);
+                return at != std::string::npos;
+            },
+            timeout);
+        return at == std::string::npos ? at : at + text.size();
+    }
+    void type(const std::string& keys) { (void)!::write(master, keys.data(), keys.size()); }
+    struct termios modes() const {
+        struct termios t {};
+        ::tcgetattr(slave, &t);
+        return t;
+    }
+};
+
+bool sameModes(const struct termios& a, const struct termios& b) {
+    return a.c_iflag == b.c_iflag && a.c_oflag == b.c_oflag && a.c_cflag == b.c_cflag &&
+           a.c_lflag == b.c_lflag && std::memcmp(a.c_cc, b.c_cc, sizeof a.c_cc) == 0;
+}
+
+// Starts govctl ARGS on `t` as its controlling terminal (its session leader).
+pid_t startOnTerminal(LiveTerminal& t, const std::vector<std::string>& args) {
+    std::vector<std::string> argv = {GOVCTL};
+    argv.insert(argv.end(), args.begin(), args.end());
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        ::setsid();
+        ::ioctl(t.slave, TIOCSCTTY, 0);
+        for (int fd = 0; fd <= 2; ++fd)
+            ::dup2(t.slave, fd);
+        ::setenv("TERM", "xterm", 1);
+        ::setenv("PS1", "gov$ ", 1);
+        std::vector<char*> a;
+        for (auto& s : argv)
+            a.push_back(s.data());
+        a.push_back(nullptr);
+        ::execv(a[0], a.data());
+        ::_exit(121);
+    }
+    return pid;
+}
+
+TEST_F(GovctlLive, BashInATerminalHasJobControlADevTtyAndItsOwnCtrlCAndCtrlZ) {
+    for (const char* cls : {"adhoc", "isolated"}) {
+        SCOPED_TRACE(cls);
+        LiveTerminal t;
+        ASSERT_GE(t.slave, 0);
+        const struct termios before = t.modes();
+        const pid_t govctl = startOnTerminal(
+            t, {"exec", "-c", cls, "--", "/bin/bash", "--norc", "--noprofile", "-i"});
+        size_t at = t.expect("gov$ ", 0);
+        ASSERT_NE(at, std::string::npos) << t.screen;
+        EXPECT_EQ(t.screen.find("no job control"), std::string::npos) << t.screen;
+        EXPECT_EQ(t.screen.find("cannot set terminal process group"), std::string::npos)
+            << t.screen;
+        // Job control on, and /dev/tty works. (What is expected is computed by the
+        // shell, so that the echo of the typed line cannot match it.)
+        t.type(
+            "case $- in *m*) echo JOBS-$((2*3));; esac; echo via-$((6*7)) > /dev/tty && "
+            "echo TTY-$((1+1))\r");
+        at = t.expect("TTY-2\r\n", at);
+        EXPECT_NE(at, std::string::npos) << t.screen;
+        EXPECT_NE(t.screen.find("JOBS-6"), std::string::npos) << t.screen;
+        EXPECT_NE(t.screen.find("via-42"), std::string::npos) << t.screen;
+        // Ctrl-C ends the foreground job only.
+        t.type("sleep 100\r");
+        std::this_thread::sleep_for(500ms);
+        t.type("\x03");
+        t.type("echo ALIVE-$?\r");
+        at = t.expect("ALIVE-130", at);
+        EXPECT_NE(at, std::string::npos) << t.screen;
+        // Ctrl-Z suspends the job inside the workload's shell.
+        t.type("sleep 100\r");
+        std::this_thread::sleep_for(500ms);
+        t.type("\x1a");
+        at = t.expect("Stopped", at);
+        EXPECT_NE(at, std::string::npos) << t.screen;
+        t.type("jobs; kill -9 %1; echo KILLED-$((3+4))\r");
+        at = t.expect("KILLED-7", at);
+        EXPECT_NE(at, std::string::npos) << t.screen;
+        // A window change reaches the foreground program: SIGWINCH and the size.
+        t.type(
+            "sh -c 'trap \"stty size; exit 0\" WINCH; echo WAIT$((1+1))ING; while :; do "
+            "sleep 0.1; done'\r");
+        at = t.expect("WAIT2ING", at);
+        ASSERT_NE(at, std::string::npos) << t.screen;
+        struct winsize w {};
+        w.ws_row = 50;
+        w.ws_col = 160;
+        ASSERT_EQ(::ioctl(t.master, TIOCSWINSZ, &w), 0);
+        at = t.expect("50 160", at);
+        EXPECT_NE(at, std::string::npos) << t.screen;
+        t.type("exit 3\r");
+        EXPECT_EQ(waitExited(govctl, 10s), 3) << t.screen;
+        EXPECT_TRUE(sameModes(t.modes(), before)) << "the terminal's modes are restored";
+    }
+}
+
+TEST_F(GovctlLive, SigtermToGovctlOnATerminalRestoresItAndEndsTheShell) {
+    LiveTerminal t;
+    ASSERT_GE(t.slave, 0);
+    const struct termios before = t.modes();
+    const pid_t govctl = startOnTerminal(
+        t, {"exec", "-c", "adhoc", "--", "/bin/bash", "--norc", "--noprofile", "-i"});
+    ASSERT_NE(t.expect("gov$ ", 0), std::string::npos) << t.screen;
+    std::string group;
+    ASSERT_TRUE(waitFor([&] { return findWorkload("adhoc", "bash", &group) > 0; }, 10s));
+    ASSERT_EQ(::kill(govctl, SIGTERM), 0);
+    // bash ignores SIGTERM; the hang-up of its terminal ends it (SIGHUP).
+    EXPECT_EQ(waitExited(govctl, 10s), 128 + SIGHUP) << t.screen;
+    EXPECT_TRUE(sameModes(t.modes(), before));
+    EXPECT_TRUE(waitFor([&] { return !fs::exists(root_ / group); }, 10s)) << group;
+}
+
+TEST_F(GovctlLive, WithoutATerminalNothingChanges) {
+    // Pipes stay pipes (the workload sees govctl's descriptors, not a terminal).
+    auto r = runGovctl({"exec", "-c", "adhoc", "--", "sh", "-c",
+                        "test -t 0 || echo stdin-not-tty; test -t 1 || echo stdout-not-tty"},
+                       false, std::string("x\n"));
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(r.out, "stdin-not-tty\nstdout-not-tty\n");
 }
 
 }  // namespace
