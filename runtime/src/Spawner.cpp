@@ -759,7 +759,9 @@ void planAttributes(ChildPlan& plan, const ProcessAttributes& a, bool userNs) {
     } else if ((::sched_getscheduler(0) & ~SCHED_RESET_ON_FORK) != SCHED_OTHER) {
         plan.schedPolicy = SCHED_OTHER;
     }
-    const std::string ours = ownLoginUid();
+    // Ours never change (governord neither drops capabilities nor writes its own
+    // loginuid): read once, not at every spawn.
+    static const std::string ours = ownLoginUid();
     if (!ours.empty()) {
         const long long wanted = a.loginUid ? static_cast<long long>(*a.loginUid) : 4294967295LL;
         copyDecimal(plan.loginUid, wanted);
@@ -770,7 +772,7 @@ void planAttributes(ChildPlan& plan, const ProcessAttributes& a, bool userNs) {
         // it again would only allocate another).
         plan.writeLoginUid = oursTrimmed != plan.loginUid;
     }
-    const OwnCapabilities own = ownCapabilities();
+    static const OwnCapabilities own = ownCapabilities();
     const uint64_t bounding = own.bounding & a.capBounding;
     plan.boundingDrop = own.bounding & ~a.capBounding;
     // Never more than the caller has, nor than we can give.

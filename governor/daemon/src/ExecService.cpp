@@ -40,6 +40,9 @@ struct ExecService::Pending {
     std::string command;
     Caller caller;
     std::string requester;
+    // The caller's audit identity, for the log: the workload gets the loginuid but
+    // a session of its own (the kernel allocates one).
+    std::string audit;
     runtime::PendingSpawn spawn;
     Reply reply;
     // Watches a duplicate of the report fd (the descriptor owns what it is given).
@@ -172,6 +175,13 @@ void ExecService::exec(const ExecRequest& request, const Caller& caller, Reply r
     spawn.uid = caller.uid;
     spawn.gid = caller.gid;
     spawn.groups = caller.groups;
+    std::string audit;
+    if (attributes->loginUid) {
+        audit = " (audit loginuid " + std::to_string(*attributes->loginUid);
+        if (attributes->sessionId)
+            audit += ", session " + std::to_string(*attributes->sessionId);
+        audit += ")";
+    }
     spawn.attributes = std::move(*attributes);
     spawn.stdinFd = request.stdinFd;
     spawn.stdoutFd = request.stdoutFd;
@@ -194,6 +204,7 @@ void ExecService::exec(const ExecRequest& request, const Caller& caller, Reply r
     p->command = command;
     p->caller = caller;
     p->requester = request.requester;
+    p->audit = std::move(audit);
     p->spawn = std::move(*started);
     p->reply = std::move(reply);
     Pending& ref = *p;
@@ -304,11 +315,11 @@ Result<ExecStarted> ExecService::started(Pending& p, runtime::SpawnedProcess pro
     ExecStarted out{r->group, r->process.pid};
     // Logged once the reply is on its way: naming the caller looks up its user
     // (NSS), which the caller need not wait for.
-    boost::asio::post(
-        io_, [command = p.command, caller = p.caller, group = r->group, pid = r->process.pid] {
-            spdlog::info("exec {} as {} in {}: pid {}", logQuoted(command), describeCaller(caller),
-                         group, pid);
-        });
+    boost::asio::post(io_, [command = p.command, caller = p.caller, audit = p.audit,
+                            group = r->group, pid = r->process.pid] {
+        spdlog::info("exec {} as {}{} in {}: pid {}", logQuoted(command), describeCaller(caller),
+                     audit, group, pid);
+    });
     running_[r->group] = std::move(r);
     return out;
 }

@@ -203,7 +203,15 @@ TEST_F(ExecServiceTest, TheWorkloadGetsTheAttributesReadFromTheCallersProcess) {
     attributes_.capBounding = 0x1;
     attributes_.umask = 077;
     attributes_.loginUid = 4242;
+    attributes_.sessionId = 17;
+    LogCapture log;
     exec(request({"true"}, "open"), nobody());
+    runUntil([&] { return log.text().find("exec \"true\"") != std::string::npos; });
+    // The workload gets a session of its own: the log links it to the caller's.
+    EXPECT_NE(log.text().find("exec \"true\" as uid 65534 (nobody) (audit loginuid 4242, "
+                              "session 17) in open.slice/true-"),
+              std::string::npos)
+        << log.text();
     ASSERT_EQ(spawner_.children().size(), 1u);
     const auto& req = spawner_.child(0).request;
     ASSERT_TRUE(req.attributes.has_value());
