@@ -27,6 +27,12 @@ namespace {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
+using core::Caller;
+using core::Governor;
+using core::GovernorConfig;
+using core::serviceCode;
+using core::serviceMessage;
+using core::ServiceErrc;
 
 void writeFile(const fs::path& path, const std::string& text) {
     fs::create_directories(path.parent_path());
