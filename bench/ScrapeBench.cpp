@@ -42,8 +42,8 @@
 #include <thread>
 #include <vector>
 
-#include "gov/core/Plan.hpp"
 #include "gov/exporter/Collector.hpp"
+#include "gov/runtime/Accounting.hpp"
 #include "gov/runtime/CgroupFs.hpp"
 #include "gov/runtime/Spawner.hpp"
 
@@ -120,37 +120,28 @@ long readOnce(int rootFd, const std::string& path) {
 }
 
 // Exactly the files readUsage() opens for `group`, in its order and with its
-// conditions (memory.* and pids.* beyond the marker only when the marker exists).
+// conditions (a file whose marker is missing is not tried): runtime::counterFiles(),
+// the counter table's files.
 long minimalRead(int rootFd, const std::string& group) {
     const std::string p = group.empty() ? std::string() : group + "/";
     long bytes = 0;
-    auto one = [&](const char* file) {
-        long n = readOnce(rootFd, p + file);
+    std::vector<const char*> missing;
+    for (const auto& file : gov::runtime::counterFiles()) {
+        if (file.readIf != nullptr &&
+            std::any_of(missing.begin(), missing.end(),
+                        [&](const char* m) { return std::strcmp(m, file.readIf) == 0; }))
+            continue;
+        long n = readOnce(rootFd, p + file.name);
+        if (n < 0)
+            missing.push_back(file.name);
         bytes += std::max(n, 0L);
-        return n >= 0;
-    };
-    one("cgroup.events");
-    one("cgroup.stat");
-    one("cpu.stat");
-    if (one("memory.current")) {
-        for (const char* f : {"memory.peak", "memory.max", "memory.high", "memory.swap.current",
-                              "memory.events", "memory.stat"})
-            one(f);
     }
-    one("io.stat");
-    if (one("pids.current")) {
-        for (const char* f : {"pids.peak", "pids.max", "pids.events"})
-            one(f);
-    }
-    one("cpu.pressure");
-    one("memory.pressure");
-    one("io.pressure");
     return bytes;
 }
 
 struct Tree {
     std::vector<std::string> slices;  // "adhoc.slice"
-    std::map<std::string, gov::core::Workload> workloads;
+    std::map<std::string, gov::exporter::WorkloadGroup> workloads;
 };
 
 double timeMinimal(int rootFd, const Tree& t, long& bytes) {
@@ -168,14 +159,11 @@ double timeMinimal(int rootFd, const Tree& t, long& bytes) {
 Tree planTree(size_t n) {
     Tree t;
     for (const auto& c : kClasses)
-        t.slices.push_back(gov::core::sliceGroup(c));
+        t.slices.push_back(c + ".slice");
     for (size_t i = 0; i < n; ++i) {
         const auto& c = kClasses[i % kClasses.size()];
-        std::string group = gov::core::sliceGroup(c) + "/bench-" + std::to_string(i) + ".scope";
-        auto& w = t.workloads[group];
-        w.className = c;
-        w.group = group;
-        w.seenPopulated = true;
+        std::string group = c + ".slice/bench-" + std::to_string(i) + ".scope";
+        t.workloads[group] = {group, c};
     }
     return t;
 }
@@ -274,19 +262,15 @@ int runInProcess(const Args& a) {
             removeTree(root, a.fake);
             return 1;
         }
-        std::map<std::string, gov::core::ClassTotals> totals;
-        std::set<std::string> available;  // as this host: no v2 controllers
-        gov::core::DaemonStats stats;
-        std::vector<gov::core::Unenforceable> unenforceable;
         gov::exporter::ScrapeInput in;
         in.fs = &*cg;
-        in.classes = kClasses;
-        in.workloads = &t.workloads;
-        in.endedTotals = &totals;
-        in.availableControllers = &available;
-        in.knownControllers = gov::core::managedControllers();
-        in.unenforceable = &unenforceable;
-        in.stats = &stats;
+        for (const auto& c : kClasses)
+            in.classes.push_back({c, c + ".slice"});
+        for (const auto& [g, w] : t.workloads)
+            in.workloads.push_back(w);
+        // As this host: no v2 controllers available.
+        in.knownControllers = {"cpuset", "cpu", "io", "memory", "pids"};
+        in.daemon = gov::exporter::DaemonCounters{};
         in.version = "bench";
 
         gov::exporter::Collector collector;
@@ -521,6 +505,11 @@ int runDaemon(const Args& a) {
         std::printf("governord VmRSS idle (0 groups):%s\n", rssIdle.c_str());
         std::printf("governord VmRSS at %zu groups:%s\n", a.groups,
                     procStatus(daemon, "VmRSS:").c_str());
+        // Heap and stacks (anon) apart from mapped code and libraries (file).
+        std::printf("governord RssAnon at %zu groups:%s\n", a.groups,
+                    procStatus(daemon, "RssAnon:").c_str());
+        std::printf("governord RssFile at %zu groups:%s\n", a.groups,
+                    procStatus(daemon, "RssFile:").c_str());
         std::printf("governord VmHWM:%s\n", procStatus(daemon, "VmHWM:").c_str());
     }
     cleanup();

@@ -20,7 +20,7 @@
 #include "gov/daemon/JournalSink.hpp"
 #include "gov/daemon/Options.hpp"
 #include "gov/exporter/Collector.hpp"
-#include "gov/exporter/GovernorInput.hpp"
+#include "gov/exporter/DaemonSnapshot.hpp"
 #include "gov/exporter/MetricsServer.hpp"
 
 // governor-init, pid 1 of the workloads' pid namespaces (governor/init/Init.cpp):
@@ -128,7 +128,7 @@ int main(int argc, char** argv) {
     std::unique_ptr<gov::exporter::MetricsServer> metrics;
     if (!options->metricsListen.empty()) {
         auto server = gov::exporter::MetricsServer::start(io, options->metricsListen, [&] {
-            return collector.scrape(gov::exporter::inputFrom(**governor, GOV_VERSION));
+            return collector.scrape(gov::exporter::snapshotOf(**governor, GOV_VERSION));
         });
         if (!server) {
             spdlog::critical("cannot serve metrics: {}", server.error().message());

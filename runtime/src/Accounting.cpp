@@ -1,111 +1,188 @@
 #include "gov/runtime/Accounting.hpp"
 
+#include <algorithm>
+#include <iterator>
+
+#include "gov/runtime/Parsers.hpp"
+
 namespace gov::runtime {
 namespace {
 
-Error parseError(Error e, const std::string& file, const std::string& group) {
-    return std::move(e.wrap("parse " + file + " in " + groupDisplayName(group)));
+Error parseError(Error e, std::string_view file, const std::string& group) {
+    return std::move(e.wrap("parse " + std::string(file) + " in " + groupDisplayName(group)));
 }
 
-// Reads an optional file and parses it with `parse`; a missing file leaves `out`
-// untouched (nullopt).
-template <typename T, typename Parse>
-Result<void> readOptional(const CgroupFs& fs, const std::string& group, const char* file,
-                          Parse&& parse, std::optional<T>& out) {
-    auto text = fs.readIfExists(group, file);
-    if (!text) {
-        return std::move(text).error();
+// The table grouped by file, built once: a scrape parses every file of every group,
+// so each file's parser looks only at that file's rows (string_views, no strlen).
+struct Row {
+    CounterId id;
+    std::string_view key;
+    std::array<std::string_view, 2> keyFallback;
+};
+struct FileRows {
+    std::string_view name;
+    const char* readIf;
+    CounterSource source;
+    std::vector<Row> rows;
+};
+
+std::vector<FileRows> groupByFile() {
+    std::vector<FileRows> files;
+    auto sv = [](const char* s) { return s ? std::string_view(s) : std::string_view(); };
+    for (const auto& spec : kCounters) {
+        auto it = std::find_if(files.begin(), files.end(),
+                               [&](const FileRows& f) { return f.name == spec.file; });
+        if (it == files.end()) {
+            files.push_back({spec.file, spec.readIf, spec.source, {}});
+            it = std::prev(files.end());
+        }
+        it->rows.push_back({spec.id, spec.key, {sv(spec.keyFallback[0]), sv(spec.keyFallback[1])}});
     }
-    if (!text->has_value()) {
-        return success();
+    // cgroup.events first: its absence is how a missing group is told apart.
+    std::stable_partition(files.begin(), files.end(),
+                          [](const FileRows& f) { return f.name == kPresenceFile; });
+    return files;
+}
+
+const std::vector<FileRows>& filesOfTable() {
+    static const std::vector<FileRows> files = groupByFile();
+    return files;
+}
+
+const FileRows* findFile(std::string_view name) {
+    for (const auto& f : filesOfTable()) {
+        if (f.name == name)
+            return &f;
     }
-    auto parsed = parse(**text);
-    if (!parsed) {
-        return parseError(std::move(parsed).error(), file, group);
+    return nullptr;
+}
+
+Result<void> parseKeyed(const FileRows& file, std::string_view text, GroupUsage& usage) {
+    // A fallback is the sum of its keys, used only when the row's own key is missing.
+    std::array<uint64_t, kCounterCount> fallbackSum{};
+    std::bitset<kCounterCount> fallbackSeen;
+    auto r = forEachFlatKeyed(text, [&](std::string_view key, uint64_t v) {
+        for (const auto& row : file.rows) {
+            if (row.key == key) {
+                usage.values.set(row.id, v);
+            } else if (!key.empty() && (row.keyFallback[0] == key || row.keyFallback[1] == key)) {
+                fallbackSum[index(row.id)] += v;
+                fallbackSeen.set(index(row.id));
+            }
+        }
+    });
+    if (!r)
+        return r;
+    for (const auto& row : file.rows) {
+        if (!usage.values.has(row.id) && fallbackSeen.test(index(row.id)))
+            usage.values.set(row.id, fallbackSum[index(row.id)]);
     }
-    out = std::move(*parsed);
     return success();
+}
+
+Result<void> parseSingle(const FileRows& file, std::string_view text, GroupUsage& usage) {
+    std::optional<uint64_t> value;
+    if (file.source == CounterSource::Limit) {
+        auto max = parseMax(text);
+        if (!max)
+            return std::move(max).error();
+        if (!max->isMax)
+            value = max->value;
+    } else {
+        auto v = parseU64(text);
+        if (!v)
+            return std::move(v).error();
+        value = *v;
+    }
+    if (value) {
+        for (const auto& row : file.rows)
+            usage.values.set(row.id, *value);
+    }
+    return success();
+}
+
+Result<void> parsePerDevice(const FileRows& file, std::string_view text, GroupUsage& usage) {
+    std::vector<DeviceValues> devices;
+    auto r = forEachDeviceField(
+        text,
+        [&](std::string_view device) {
+            devices.push_back({std::string(device), {}});
+            // The kernel writes every key on every line; a missing one reads as 0.
+            for (const auto& row : file.rows)
+                devices.back().values.set(row.id, 0);
+        },
+        [&](std::string_view key) {
+            return std::any_of(file.rows.begin(), file.rows.end(),
+                               [&](const Row& row) { return row.key == key; });
+        },
+        [&](std::string_view key, uint64_t v) {
+            for (const auto& row : file.rows) {
+                if (row.key == key)
+                    devices.back().values.set(row.id, v);
+            }
+        });
+    if (!r)
+        return r;
+    usage.devices = std::move(devices);
+    return success();
+}
+
+Result<void> parsePressureFile(const FileRows& file, std::string_view text, GroupUsage& usage) {
+    auto p = parsePressure(text);
+    if (!p)
+        return std::move(p).error();
+    for (const auto& row : file.rows) {
+        if (row.key == "some")
+            usage.values.set(row.id, p->some.totalUsec);
+        else if (row.key == "full" && p->full)
+            usage.values.set(row.id, p->full->totalUsec);
+    }
+    return success();
+}
+
+Result<void> parseFile(const FileRows& file, std::string_view text, GroupUsage& usage) {
+    Result<void> r = success();
+    switch (file.source) {
+        case CounterSource::Keyed:
+            r = parseKeyed(file, text, usage);
+            break;
+        case CounterSource::Single:
+        case CounterSource::Limit:
+            r = parseSingle(file, text, usage);
+            break;
+        case CounterSource::PerDevice:
+            r = parsePerDevice(file, text, usage);
+            break;
+        case CounterSource::Pressure:
+            r = parsePressureFile(file, text, usage);
+            break;
+    }
+    if (!r)
+        return r;
+    for (const auto& row : file.rows)
+        usage.filesRead.set(index(row.id));
+    return success();
+}
+
+std::vector<CounterFile> makeCounterFiles() {
+    std::vector<CounterFile> out;
+    for (const auto& f : filesOfTable())
+        out.push_back({f.name.data(), f.readIf});
+    return out;
 }
 
 }  // namespace
 
-Result<CpuStat> parseCpuStat(std::string_view text) {
-    CpuStat out;
-    auto r = forEachFlatKeyed(text, [&](std::string_view key, uint64_t v) {
-        if (key == "usage_usec") {
-            out.usageUsec = v;
-        } else if (key == "user_usec") {
-            out.userUsec = v;
-        } else if (key == "system_usec") {
-            out.systemUsec = v;
-        } else if (key == "nr_periods") {
-            out.nrPeriods = v;
-        } else if (key == "nr_throttled") {
-            out.nrThrottled = v;
-        } else if (key == "throttled_usec") {
-            out.throttledUsec = v;
-        }
-    });
-    if (!r) {
-        return std::move(r).error();
-    }
-    return out;
+const std::vector<CounterFile>& counterFiles() {
+    static const std::vector<CounterFile> files = makeCounterFiles();
+    return files;
 }
 
-Result<MemoryEvents> parseMemoryEvents(std::string_view text) {
-    MemoryEvents out;
-    auto r = forEachFlatKeyed(text, [&](std::string_view key, uint64_t v) {
-        if (key == "low") {
-            out.low = v;
-        } else if (key == "high") {
-            out.high = v;
-        } else if (key == "max") {
-            out.max = v;
-        } else if (key == "oom") {
-            out.oom = v;
-        } else if (key == "oom_kill") {
-            out.oomKill = v;
-        } else if (key == "oom_group_kill") {
-            out.oomGroupKill = v;
-        }
-    });
-    if (!r) {
-        return std::move(r).error();
-    }
-    return out;
-}
-
-Result<MemoryStat> parseMemoryStat(std::string_view text) {
-    MemoryStat out;
-    bool haveKernel = false;
-    uint64_t kernelStack = 0;
-    uint64_t slab = 0;
-    auto r = forEachFlatKeyed(text, [&](std::string_view key, uint64_t v) {
-        if (key == "anon") {
-            out.anon = v;
-        } else if (key == "file") {
-            out.file = v;
-        } else if (key == "kernel") {
-            out.kernel = v;
-            haveKernel = true;
-        } else if (key == "kernel_stack") {
-            kernelStack = v;
-        } else if (key == "slab") {
-            slab = v;
-        } else if (key == "sock") {
-            out.sock = v;
-        } else if (key == "shmem") {
-            out.shmem = v;
-        }
-    });
-    if (!r) {
-        return std::move(r).error();
-    }
-    if (!haveKernel) {
-        // Kernels before 5.18 have no "kernel" total; stack + slab is most of it.
-        out.kernel = kernelStack + slab;
-    }
-    return out;
+Result<void> parseCounterFile(std::string_view file, std::string_view text, GroupUsage& usage) {
+    const FileRows* rows = findFile(file);
+    if (rows == nullptr)
+        return Error::withReason(std::string(file), "not a file of the counter table");
+    return parseFile(*rows, text, usage);
 }
 
 Result<CgroupEvents> parseCgroupEvents(std::string_view text) {
@@ -137,68 +214,35 @@ Result<CgroupEvents> readEvents(const CgroupFs& fs, const std::string& group) {
 
 Result<GroupUsage> readUsage(const CgroupFs& fs, const std::string& group) {
     GroupUsage u;
-
-    auto events = readEvents(fs, group);
-    if (!events) {
-        return std::move(events).error();
-    }
-    u.populated = events->populated;
-    u.frozen = events->frozen;
-
-    std::optional<FlatKeyed> stat;
-    GOV_TRY(readOptional(fs, group, "cgroup.stat", parseFlatKeyed, stat));
-    if (stat) {
-        if (auto it = stat->find("nr_descendants"); it != stat->end()) {
-            u.nrDescendants = it->second;
+    const auto& files = filesOfTable();
+    // Files found missing: the files that need them (readIf) are not tried.
+    std::vector<std::string_view> missing;
+    for (const auto& file : files) {
+        if (file.readIf != nullptr &&
+            std::find(missing.begin(), missing.end(), file.readIf) != missing.end()) {
+            continue;
         }
-        if (auto it = stat->find("nr_dying_descendants"); it != stat->end()) {
-            u.nrDyingDescendants = it->second;
+        const std::string name(file.name);
+        std::optional<std::string> text;
+        if (&file == &files.front()) {  // kPresenceFile: must exist
+            auto t = fs.read(group, name);
+            if (!t)
+                return std::move(t).error();
+            text = std::move(*t);
+        } else {
+            auto t = fs.readIfExists(group, name);
+            if (!t)
+                return std::move(t).error();
+            text = std::move(*t);
         }
-    }
-
-    GOV_TRY(readOptional(fs, group, "cpu.stat", parseCpuStat, u.cpu));
-
-    // memory.current is the marker of the memory controller being enabled.
-    std::optional<uint64_t> memCurrent;
-    GOV_TRY(readOptional(fs, group, "memory.current", parseU64, memCurrent));
-    if (memCurrent) {
-        MemoryUsage m;
-        m.current = *memCurrent;
-        GOV_TRY(readOptional(fs, group, "memory.peak", parseU64, m.peak));
-        GOV_TRY(readOptional(fs, group, "memory.max", parseMax, m.max));
-        GOV_TRY(readOptional(fs, group, "memory.high", parseMax, m.high));
-        GOV_TRY(readOptional(fs, group, "memory.swap.current", parseU64, m.swapCurrent));
-        std::optional<MemoryEvents> ev;
-        GOV_TRY(readOptional(fs, group, "memory.events", parseMemoryEvents, ev));
-        m.events = ev.value_or(MemoryEvents{});
-        std::optional<MemoryStat> ms;
-        GOV_TRY(readOptional(fs, group, "memory.stat", parseMemoryStat, ms));
-        m.stat = ms.value_or(MemoryStat{});
-        u.memory = std::move(m);
-    }
-
-    GOV_TRY(readOptional(fs, group, "io.stat", parseIoStat, u.io));
-
-    std::optional<uint64_t> pidsCurrent;
-    GOV_TRY(readOptional(fs, group, "pids.current", parseU64, pidsCurrent));
-    if (pidsCurrent) {
-        PidsUsage p;
-        p.current = *pidsCurrent;
-        GOV_TRY(readOptional(fs, group, "pids.peak", parseU64, p.peak));
-        GOV_TRY(readOptional(fs, group, "pids.max", parseMax, p.max));
-        std::optional<FlatKeyed> pev;
-        GOV_TRY(readOptional(fs, group, "pids.events", parseFlatKeyed, pev));
-        if (pev) {
-            if (auto it = pev->find("max"); it != pev->end()) {
-                p.eventsMax = it->second;
-            }
+        if (!text) {
+            missing.push_back(file.name);
+            continue;
         }
-        u.pids = std::move(p);
+        auto parsed = parseFile(file, *text, u);
+        if (!parsed)
+            return parseError(std::move(parsed).error(), file.name, group);
     }
-
-    GOV_TRY(readOptional(fs, group, "cpu.pressure", parsePressure, u.cpuPressure));
-    GOV_TRY(readOptional(fs, group, "memory.pressure", parsePressure, u.memoryPressure));
-    GOV_TRY(readOptional(fs, group, "io.pressure", parsePressure, u.ioPressure));
     return u;
 }
 

@@ -221,73 +221,76 @@ Result<Pressure> parsePressure(std::string_view text) {
 
 namespace {
 
-// The lines "MAJ:MIN key=value ..." of io.stat and io.max. `setField(io, key,
-// value, bad)` stores a key it knows and returns false with `bad` saying why for a
-// bad value; unknown keys are left to it (both files grow keys over time).
-template <typename Line, typename SetField>
-Result<std::vector<Line>> parseDeviceLines(std::string_view text, SetField setField) {
-    std::vector<Line> out;
-    auto r = forEachLine(text, [&](size_t lineNo, std::string_view line) -> Result<void> {
-        Line io;
+// The lines "MAJ:MIN key=value ..." of io.stat and io.max: `onLine(device, lineNo)`
+// starts each line, `setField(key, value)` stores a key it knows and returns a
+// non-empty reason for a bad value; unknown keys are left to it (both files grow keys
+// over time).
+template <typename OnLine, typename SetField>
+Result<void> forEachDeviceLine(std::string_view text, OnLine&& onLine, SetField&& setField) {
+    return forEachLine(text, [&](size_t lineNo, std::string_view line) -> Result<void> {
         std::string_view dev = nextToken(line);
         if (!isMajMin(dev)) {
             return lineError(lineNo, "expected MAJ:MIN, got " + quoted(dev));
         }
-        io.majMin = std::string(dev);
+        onLine(dev);
         for (std::string_view tok = nextToken(line); !tok.empty(); tok = nextToken(line)) {
             std::string_view key, value;
             if (!splitKeyValue(tok, key, value)) {
                 return lineError(lineNo, "expected key=value, got " + quoted(tok));
             }
-            std::string bad;
-            if (!setField(io, key, value, bad)) {
+            std::string bad = setField(key, value);
+            if (!bad.empty()) {
                 return lineError(lineNo, bad);
             }
         }
-        out.push_back(std::move(io));
         return success();
     });
-    if (!r) {
-        return std::move(r).error();
-    }
-    return out;
 }
 
 }  // namespace
 
-Result<std::vector<IoStatLine>> parseIoStat(std::string_view text) {
-    return parseDeviceLines<IoStatLine>(
-        text, [](IoStatLine& io, std::string_view key, std::string_view value, std::string& bad) {
-            uint64_t* field = key == "rbytes"   ? &io.rbytes
-                              : key == "wbytes" ? &io.wbytes
-                              : key == "rios"   ? &io.rios
-                              : key == "wios"   ? &io.wios
-                              : key == "dbytes" ? &io.dbytes
-                              : key == "dios"   ? &io.dios
-                                                : nullptr;
-            // Unknown keys (iocost's "cost.vrate=1.00" ...) may not even be integers.
-            if (field != nullptr && !toU64(value, *field)) {
-                bad = "bad number " + quoted(value) + " for " + quoted(key);
-                return false;
-            }
-            return true;
-        });
+Result<void> forEachDeviceField(std::string_view text,
+                                const std::function<void(std::string_view)>& onLine,
+                                const std::function<bool(std::string_view)>& wanted,
+                                const std::function<void(std::string_view, uint64_t)>& onValue) {
+    return forEachDeviceLine(text, onLine, [&](std::string_view key, std::string_view value) {
+        // Unknown keys (iocost's "cost.vrate=1.00" ...) may not even be integers.
+        if (!wanted(key)) {
+            return std::string();
+        }
+        uint64_t v = 0;
+        if (!toU64(value, v)) {
+            return "bad number " + quoted(value) + " for " + quoted(key);
+        }
+        onValue(key, v);
+        return std::string();
+    });
 }
 
 Result<std::vector<IoMaxLine>> parseIoMax(std::string_view text) {
-    return parseDeviceLines<IoMaxLine>(
-        text, [](IoMaxLine& io, std::string_view key, std::string_view value, std::string& bad) {
+    std::vector<IoMaxLine> out;
+    auto r = forEachDeviceLine(
+        text,
+        [&](std::string_view dev) {
+            out.emplace_back();
+            out.back().majMin = std::string(dev);
+        },
+        [&](std::string_view key, std::string_view value) {
+            IoMaxLine& io = out.back();
             MaxOr* field = key == "rbps"    ? &io.rbps
                            : key == "wbps"  ? &io.wbps
                            : key == "riops" ? &io.riops
                            : key == "wiops" ? &io.wiops
                                             : nullptr;
             if (field != nullptr && !toMaxOr(value, *field)) {
-                bad = "expected 'max' or a number for " + quoted(key) + ", got " + quoted(value);
-                return false;
+                return "expected 'max' or a number for " + quoted(key) + ", got " + quoted(value);
             }
-            return true;
+            return std::string();
         });
+    if (!r) {
+        return std::move(r).error();
+    }
+    return out;
 }
 
 Result<CpuMax> parseCpuMax(std::string_view text) {

@@ -55,10 +55,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                   l.avg60 >= 0 && std::isfinite(l.avg300) && l.avg300 >= 0);
         }
     }
-    if (auto io = parseIoStat(text); io.ok()) {
-        for (const auto& line : *io) {
-            check(isMajMin(line.majMin));
-        }
+    {
+        size_t lines = 0;
+        auto fields = forEachDeviceField(
+            text,
+            [&](std::string_view device) {
+                check(isMajMin(device));
+                ++lines;
+            },
+            [](std::string_view key) { return key == "rbytes" || key == "wios"; },
+            [&](std::string_view, uint64_t) { check(lines > 0); });
+        (void)fields;
     }
     if (auto io = parseIoMax(text); io.ok()) {
         for (const auto& line : *io) {
@@ -80,9 +87,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         }
     }
     (void)isMajMin(text);
-    (void)parseCpuStat(text);
-    (void)parseMemoryEvents(text);
-    (void)parseMemoryStat(text);
+    // The table-driven parser, as each file of the counter table.
+    for (const auto& file : counterFiles()) {
+        GroupUsage usage;
+        if (parseCounterFile(file.name, text, usage).ok()) {
+            for (const auto& d : usage.devices)
+                check(isMajMin(d.device));
+        }
+    }
     (void)parseCgroupEvents(text);
 
     auto mounts = parseMountInfo(text);

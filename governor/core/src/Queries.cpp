@@ -50,21 +50,16 @@ Result<GroupInfo> readInfo(const Governor& governor, const std::string& group,
     GroupInfo info;
     info.group = group;
     info.className = className;
-    info.frozen = usage->frozen;
+    info.frozen = usage->frozen();
     if (auto it = governor.workloads().find(group); it != governor.workloads().end())
         info.killed = it->second.killed;
-    if (usage->cpu)
-        info.cpuUsageUsec = usage->cpu->usageUsec;
-    if (usage->memory)
-        info.memoryBytes = usage->memory->current;
-    if (usage->io) {
-        for (const auto& line : *usage->io) {
-            info.ioReadBytes += line.rbytes;
-            info.ioWriteBytes += line.wbytes;
-        }
-    }
-    if (usage->pids) {
-        info.tasks = static_cast<uint32_t>(usage->pids->current);
+    using runtime::CounterId;
+    info.cpuUsageUsec = usage->values.valueOr0(CounterId::CpuUsage);
+    info.memoryBytes = usage->values.valueOr0(CounterId::MemoryCurrent);
+    info.ioReadBytes = usage->sumOverDevices(CounterId::IoReadBytes);
+    info.ioWriteBytes = usage->sumOverDevices(CounterId::IoWriteBytes);
+    if (auto tasks = usage->values.get(CounterId::TasksCurrent)) {
+        info.tasks = static_cast<uint32_t>(*tasks);
     } else {
         // No pids controller (as on hybrid hosts): count the processes.
         info.tasks = static_cast<uint32_t>(groupPids(governor, group).size());

@@ -14,40 +14,31 @@ namespace {
 
 using nlohmann::json;
 
-void foldPressure(PressureTotals& into, const std::optional<runtime::Pressure>& p) {
-    if (!p)
-        return;
-    into.someUsec += p->some.totalUsec;
-    if (p->full)
-        into.fullUsec += p->full->totalUsec;
+using runtime::CounterSource;
+using runtime::Fold;
+using runtime::kCounters;
+
+// The rows of the counter table that are kept in totals.json: every folded one.
+template <typename Fn>
+void forEachPersisted(Fn&& fn) {
+    for (const auto& row : kCounters) {
+        if (row.fold != Fold::None)
+            fn(row);
+    }
 }
 
-json pressureJson(const PressureTotals& p) {
-    return {{"some_usec", p.someUsec}, {"full_usec", p.fullUsec}};
+// A row's JSON name: "field", or "object.field" for a field of a nested object.
+struct JsonPath {
+    std::string object;  // empty: a field of the class itself
+    std::string field;
+};
+JsonPath jsonPath(const char* name) {
+    std::string_view n(name);
+    auto dot = n.find('.');
+    if (dot == std::string_view::npos)
+        return {"", std::string(n)};
+    return {std::string(n.substr(0, dot)), std::string(n.substr(dot + 1))};
 }
-
-// The flat field table: one place that names every scalar of ClassTotals in JSON.
-struct Field {
-    const char* name;
-    uint64_t ClassTotals::*member;
-};
-constexpr Field kFields[] = {
-    {"workloads_ended", &ClassTotals::workloadsEnded},
-    {"cpu_usage_usec", &ClassTotals::cpuUsageUsec},
-    {"cpu_user_usec", &ClassTotals::cpuUserUsec},
-    {"cpu_system_usec", &ClassTotals::cpuSystemUsec},
-    {"cpu_nr_periods", &ClassTotals::cpuNrPeriods},
-    {"cpu_nr_throttled", &ClassTotals::cpuNrThrottled},
-    {"cpu_throttled_usec", &ClassTotals::cpuThrottledUsec},
-    {"memory_peak_bytes", &ClassTotals::memoryPeakBytes},
-    {"memory_events_low", &ClassTotals::memoryEventsLow},
-    {"memory_events_high", &ClassTotals::memoryEventsHigh},
-    {"memory_events_max", &ClassTotals::memoryEventsMax},
-    {"oom", &ClassTotals::memoryEventsOom},
-    {"oom_kill", &ClassTotals::memoryEventsOomKill},
-    {"pids_peak", &ClassTotals::pidsPeak},
-    {"pids_events_max", &ClassTotals::pidsEventsMax},
-};
 
 Result<uint64_t> getU64(const json& obj, const char* key, const std::string& where) {
     auto it = obj.find(key);
@@ -57,24 +48,6 @@ Result<uint64_t> getU64(const json& obj, const char* key, const std::string& whe
         return Error::withReason(where + "." + key, "not a non-negative integer");
     }
     return it->get<uint64_t>();
-}
-
-Result<PressureTotals> getPressure(const json& obj, const char* key, const std::string& where) {
-    PressureTotals p;
-    auto it = obj.find(key);
-    if (it == obj.end())
-        return p;
-    if (!it->is_object())
-        return Error::withReason(where + "." + key, "not an object");
-    auto some = getU64(*it, "some_usec", where + "." + key);
-    if (!some)
-        return some.error();
-    auto full = getU64(*it, "full_usec", where + "." + key);
-    if (!full)
-        return full.error();
-    p.someUsec = *some;
-    p.fullUsec = *full;
-    return p;
 }
 
 Result<void> writeAll(int fd, const std::string& data, const std::string& path) {
@@ -116,59 +89,25 @@ Result<std::string> readFile(const std::string& path) {
 
 }  // namespace
 
-void ClassTotals::fold(const runtime::GroupUsage& u) {
-    ++workloadsEnded;
-    if (u.cpu) {
-        cpuUsageUsec += u.cpu->usageUsec;
-        cpuUserUsec += u.cpu->userUsec;
-        cpuSystemUsec += u.cpu->systemUsec;
-        cpuNrPeriods += u.cpu->nrPeriods.value_or(0);
-        cpuNrThrottled += u.cpu->nrThrottled.value_or(0);
-        cpuThrottledUsec += u.cpu->throttledUsec.value_or(0);
-    }
-    if (u.memory) {
-        memoryPeakBytes = std::max(memoryPeakBytes, u.memory->peak.value_or(u.memory->current));
-        memoryEventsLow += u.memory->events.low;
-        memoryEventsHigh += u.memory->events.high;
-        memoryEventsMax += u.memory->events.max;
-        memoryEventsOom += u.memory->events.oom;
-        memoryEventsOomKill += u.memory->events.oomKill;
-    }
-    if (u.pids) {
-        pidsPeak = std::max(pidsPeak, u.pids->peak.value_or(u.pids->current));
-        pidsEventsMax += u.pids->eventsMax;
-    }
-    if (u.io) {
-        for (const auto& line : *u.io) {
-            auto& t = io[line.majMin];
-            t.readBytes += line.rbytes;
-            t.writeBytes += line.wbytes;
-            t.readOps += line.rios;
-            t.writeOps += line.wios;
-        }
-    }
-    foldPressure(cpuPressure, u.cpuPressure);
-    foldPressure(memoryPressure, u.memoryPressure);
-    foldPressure(ioPressure, u.ioPressure);
-}
-
 std::string stateToJson(const State& state) {
     json classes = json::object();
     for (const auto& [name, t] : state.classes) {
         json c = json::object();
-        for (const auto& f : kFields)
-            c[f.name] = t.*(f.member);
+        c["workloads_ended"] = t.workloadsEnded;
         json io = json::object();
-        for (const auto& [dev, d] : t.io) {
-            io[dev] = {{"read_bytes", d.readBytes},
-                       {"write_bytes", d.writeBytes},
-                       {"read_ops", d.readOps},
-                       {"write_ops", d.writeOps}};
-        }
+        forEachPersisted([&](const runtime::CounterSpec& row) {
+            if (row.source == CounterSource::PerDevice) {
+                for (const auto& [dev, d] : t.devices)
+                    io[dev][row.json] = d[runtime::index(row.id)];
+                return;
+            }
+            auto path = jsonPath(row.json);
+            if (path.object.empty())
+                c[path.field] = t[row.id];
+            else
+                c[path.object][path.field] = t[row.id];
+        });
         c["io"] = io;
-        c["cpu_pressure"] = pressureJson(t.cpuPressure);
-        c["memory_pressure"] = pressureJson(t.memoryPressure);
-        c["io_pressure"] = pressureJson(t.ioPressure);
         classes[name] = c;
     }
     json pending = json::array();
@@ -198,43 +137,56 @@ Result<State> stateFromJson(const std::string& text) {
         if (!c.is_object())
             return Error::withReason(where, "not an object");
         ClassTotals t;
-        for (const auto& f : kFields) {
-            auto v = getU64(c, f.name, where);
-            if (!v)
-                return v.error();
-            t.*(f.member) = *v;
-        }
+        auto ended = getU64(c, "workloads_ended", where);
+        if (!ended)
+            return ended.error();
+        t.workloadsEnded = *ended;
+        Result<void> fields = success();
+        forEachPersisted([&](const runtime::CounterSpec& row) {
+            if (!fields || row.source == CounterSource::PerDevice)
+                return;
+            auto path = jsonPath(row.json);
+            const json* obj = &c;
+            std::string w = where;
+            if (!path.object.empty()) {
+                auto it = c.find(path.object);
+                if (it == c.end())
+                    return;  // fields added later default to 0
+                w += "." + path.object;
+                if (!it->is_object()) {
+                    fields = Error::withReason(w, "not an object");
+                    return;
+                }
+                obj = &*it;
+            }
+            auto v = getU64(*obj, path.field.c_str(), w);
+            if (!v) {
+                fields = v.error();
+                return;
+            }
+            t[row.id] = *v;
+        });
+        if (!fields)
+            return std::move(fields).error();
         if (auto io = c.find("io"); io != c.end()) {
             if (!io->is_object())
                 return Error::withReason(where + ".io", "not an object");
             for (const auto& [dev, d] : io->items()) {
-                IoTotals it;
-                std::string w = where + ".io." + dev;
-                auto rb = getU64(d, "read_bytes", w);
-                auto wb = getU64(d, "write_bytes", w);
-                auto ro = getU64(d, "read_ops", w);
-                auto wo = getU64(d, "write_ops", w);
-                for (auto* r : {&rb, &wb, &ro, &wo}) {
-                    if (!*r)
-                        return r->error();
-                }
-                it.readBytes = *rb;
-                it.writeBytes = *wb;
-                it.readOps = *ro;
-                it.writeOps = *wo;
-                t.io[dev] = it;
+                auto& values = t.devices[dev];
+                forEachPersisted([&](const runtime::CounterSpec& row) {
+                    if (!fields || row.source != CounterSource::PerDevice)
+                        return;
+                    auto v = getU64(d, row.json, where + ".io." + dev);
+                    if (!v) {
+                        fields = v.error();
+                        return;
+                    }
+                    values[runtime::index(row.id)] = *v;
+                });
+                if (!fields)
+                    return std::move(fields).error();
             }
         }
-        auto cp = getPressure(c, "cpu_pressure", where);
-        auto mp = getPressure(c, "memory_pressure", where);
-        auto ip = getPressure(c, "io_pressure", where);
-        for (auto* r : {&cp, &mp, &ip}) {
-            if (!*r)
-                return r->error();
-        }
-        t.cpuPressure = *cp;
-        t.memoryPressure = *mp;
-        t.ioPressure = *ip;
         state.classes[name] = std::move(t);
     }
     if (auto pending = doc.find("pending_removal"); pending != doc.end()) {

@@ -193,8 +193,8 @@ bool WorkloadRegistry::reap(const std::vector<std::string>& groups) {
             state_.pendingRemoval.push_back({group, w.cgroupId});
             changed = true;
             spdlog::info("workload group {} ended: cpu {} us, memory peak {} bytes", group,
-                         usage->cpu ? usage->cpu->usageUsec : 0,
-                         usage->memory ? usage->memory->peak.value_or(0) : 0);
+                         usage->values.valueOr0(runtime::CounterId::CpuUsage),
+                         usage->values.valueOr0(runtime::CounterId::MemoryPeak));
         }
         done.push_back({group, w.className});
     }

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "FixtureDaemon.hpp"
+#include "gov/exporter/Collector.hpp"
 #include "gov/exporter/MetricsServer.hpp"
 
 int main(int argc, char** argv) {

@@ -190,11 +190,13 @@ TEST_F(LiveTree, FreezeStopsAWorkloadThawResumesItKillEmptiesItAndItsCpuIsAccoun
     EXPECT_EQ(g.workloads().count(*group), 0u);
     const auto& totals = g.state().classes.at("adhoc");
     EXPECT_EQ(totals.workloadsEnded, 1u);
-    EXPECT_GT(totals.cpuUsageUsec, 100000u) << "0.5 s of spinning was not accounted";
+    EXPECT_GT(totals[runtime::CounterId::CpuUsage], 100000u)
+        << "0.5 s of spinning was not accounted";
     // And it is on disk.
     auto persisted = StateStore(state_.string()).load();
     ASSERT_TRUE(persisted.ok());
-    EXPECT_EQ(persisted->state.classes.at("adhoc").cpuUsageUsec, totals.cpuUsageUsec);
+    EXPECT_EQ(persisted->state.classes.at("adhoc")[runtime::CounterId::CpuUsage],
+              totals[runtime::CounterId::CpuUsage]);
 }
 
 TEST_F(LiveTree, FreezingAClassFreezesEveryWorkloadOfIt) {
@@ -331,7 +333,8 @@ TEST_F(DaemonProcess, SigkillAndRestartLosesNoWorkloadAndNoAccounting) {
     // 0.3 s of spinning: at least 0.1 s of cpu on the books.
     auto loaded = StateStore(state_.string()).load();
     ASSERT_TRUE(loaded.ok());
-    EXPECT_GT(loaded->state.classes.at("adhoc").cpuUsageUsec, 100000u) << totalsJson();
+    EXPECT_GT(loaded->state.classes.at("adhoc")[runtime::CounterId::CpuUsage], 100000u)
+        << totalsJson();
 
     // Totals never go backwards across restarts.
     stopDaemon(SIGKILL);

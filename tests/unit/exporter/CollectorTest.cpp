@@ -1,14 +1,18 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <set>
 #include <sstream>
 
 #include "FixtureDaemon.hpp"
+#include "gov/exporter/Catalogue.hpp"
 #include "gov/exporter/Collector.hpp"
+#include "gov/exporter/PolicyLimits.hpp"
 #include "gov/policies/Compile.hpp"
 
 namespace gov::exporter {
@@ -107,13 +111,10 @@ TEST(Collector, MalformedFileIsCountedAsScrapeErrorAndGroupSkipped) {
     std::ofstream(dir + "/adhoc.slice/bad.scope/cpu.stat") << "usage_usec x1\n";
     auto fs = runtime::CgroupFs::open(dir);
     ASSERT_TRUE(fs) << fs.error().message();
-    std::map<std::string, core::Workload> workloads;
-    workloads["adhoc.slice/bad.scope"].className = "adhoc";
-    workloads["adhoc.slice/bad.scope"].group = "adhoc.slice/bad.scope";
     ScrapeInput in;
     in.fs = &*fs;
-    in.classes = {"adhoc"};
-    in.workloads = &workloads;
+    in.classes = {{"adhoc", "adhoc.slice"}};
+    in.workloads = {{"adhoc.slice/bad.scope", "adhoc"}};
     Collector collector;
     std::string first = collector.scrape(in);
     std::string second = collector.scrape(in);
@@ -129,7 +130,7 @@ TEST(Collector, MalformedFileIsCountedAsScrapeErrorAndGroupSkipped) {
 TEST(Collector, EndedTotalsOfUnavailableControllersAreAbsent) {
     auto d = fixture();
     ASSERT_TRUE(d);
-    d->available = {"cpu"};
+    d->snapshot.availableControllers = {"cpu"};
     std::string text = Collector().scrape(d->input());
     EXPECT_TRUE(hasLine(text, "governor_class_ended_workloads_total{class=\"adhoc\"} 7"));
     EXPECT_TRUE(
@@ -169,7 +170,9 @@ TEST(Collector, EmptyInputStillExportsSelfMetrics) {
 
 TEST(Collector, PolicyLimitsAreExportedWhetherOrNotTheKernelEnforcesThem) {
     ScrapeInput in;
-    in.policy = &policies::defaultPolicy();
+    for (const auto& c : policies::defaultPolicy().classes)
+        in.classes.push_back({c.name, c.name + ".slice"});
+    in.policyLimits = policyLimits(policies::defaultPolicy());
     std::string text = Collector().scrape(in);
     EXPECT_TRUE(
         hasLine(text, "governor_class_policy_limit{class=\"adhoc\",key=\"memory.max\"} 2147483648"))
@@ -182,6 +185,37 @@ TEST(Collector, PolicyLimitsAreExportedWhetherOrNotTheKernelEnforcesThem) {
                         "governor_class_policy_limit{class=\"noncore\",key=\"io.write_bps\","
                         "device=\"all\"} 1000000"));
     EXPECT_EQ(text.find("governor_class_policy_limit{class=\"core\""), std::string::npos);
+}
+
+// Every family name the exporter can serve is in the catalogue, and every one is
+// documented in docs/metrics.md (as `name`, or as `suffix` in the usage and ended
+// tables, whose names carry the prefix of their section).
+TEST(Catalogue, EveryFamilyOfTheGoldenFileIsInTheCatalogueAndEveryNameIsDocumented) {
+    const auto names = allFamilyNames();
+    std::set<std::string> known(names.begin(), names.end());
+    EXPECT_EQ(known.size(), names.size()) << "a name is listed twice";
+    std::istringstream golden(readFile(fixtureFile("expected.prom")));
+    for (std::string line; std::getline(golden, line);) {
+        if (line.rfind("# TYPE ", 0) == 0) {
+            std::string name = line.substr(7, line.find(' ', 7) - 7);
+            EXPECT_TRUE(known.count(name)) << name << " is served but not in the catalogue";
+        }
+    }
+    const std::string docs = readFile(std::string(GOV_SOURCE_DIR) + "/docs/metrics.md");
+    for (const auto& name : names) {
+        std::string shown = name;
+        for (const char* prefix :
+             {catalogue::kEndedPrefix, catalogue::kGroupPrefix, catalogue::kClassPrefix}) {
+            if (name.rfind(prefix, 0) == 0 && docs.find("`" + name) == std::string::npos) {
+                shown = name.substr(std::string(prefix).size());
+                break;
+            }
+        }
+        // `name` or, with its extra labels, `name{device}`.
+        const bool documented = docs.find("`" + shown + "`") != std::string::npos ||
+                                docs.find("`" + shown + "{") != std::string::npos;
+        EXPECT_TRUE(documented) << name << " is not documented in docs/metrics.md";
+    }
 }
 
 }  // namespace

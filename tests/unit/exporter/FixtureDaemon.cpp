@@ -9,77 +9,71 @@ std::string fixtureFile(const std::string& name) {
     return std::string(GOV_SOURCE_DIR) + "/tests/fixtures/exporter/" + name;
 }
 
-ScrapeInput FixtureDaemon::input() const {
-    ScrapeInput in;
-    in.fs = &fs;
-    in.classes = classes;
-    in.workloads = &workloads;
-    in.endedTotals = &totals;
-    in.availableControllers = &available;
-    in.knownControllers = {"cpuset", "cpu", "io", "memory", "pids"};
-    in.unenforceable = &unenforceable;
-    in.stats = &stats;
-    in.version = "0.0.0-test";
-    return in;
-}
-
 Result<std::unique_ptr<FixtureDaemon>> loadFixtureDaemon(const std::string& treePath) {
     auto fs = runtime::CgroupFs::open(treePath);
     if (!fs)
         return std::move(fs).error();
     auto d = std::make_unique<FixtureDaemon>(std::move(*fs));
-    d->classes = {"adhoc", "core", "noncore"};
-    auto workload = [&](const std::string& cls, const std::string& group) {
-        core::Workload w;
-        w.className = cls;
-        w.group = group;
-        w.seenPopulated = true;
-        d->workloads[group] = w;
+    ScrapeInput& in = d->snapshot;
+    in.classes = {{"adhoc", "adhoc.slice"}, {"core", "core.slice"}, {"noncore", "noncore.slice"}};
+    in.workloads = {
+        {"adhoc.slice/exec-1.scope", "adhoc"},
+        // Tracked, but reaped from the tree between the listing and the read: skipped.
+        {"adhoc.slice/gone.scope", "adhoc"},
+        {"core.slice/web.scope", "core"},
     };
-    workload("adhoc", "adhoc.slice/exec-1.scope");
-    // Tracked, but reaped from the tree between the listing and the read: skipped.
-    workload("adhoc", "adhoc.slice/gone.scope");
-    workload("core", "core.slice/web.scope");
 
-    core::ClassTotals adhoc;
+    using C = runtime::CounterId;
+    runtime::ClassTotals adhoc;
     adhoc.workloadsEnded = 7;
-    adhoc.cpuUsageUsec = 12500000;
-    adhoc.cpuUserUsec = 10000000;
-    adhoc.cpuSystemUsec = 2500000;
-    adhoc.cpuNrPeriods = 900;
-    adhoc.cpuNrThrottled = 12;
-    adhoc.cpuThrottledUsec = 480000;
-    adhoc.memoryPeakBytes = 1610612736;
-    adhoc.memoryEventsHigh = 3;
-    adhoc.memoryEventsMax = 40;
-    adhoc.memoryEventsOom = 2;
-    adhoc.memoryEventsOomKill = 1;
-    adhoc.pidsPeak = 120;
-    adhoc.pidsEventsMax = 6;
-    adhoc.io["8:16"] = {4194304, 10485760, 64, 256};
-    adhoc.cpuPressure = {30000, 1000};
-    adhoc.memoryPressure = {500000, 400000};
-    adhoc.ioPressure = {77, 55};
-    d->totals["adhoc"] = adhoc;
+    adhoc[C::CpuUsage] = 12500000;
+    adhoc[C::CpuUser] = 10000000;
+    adhoc[C::CpuSystem] = 2500000;
+    adhoc[C::CpuPeriods] = 900;
+    adhoc[C::CpuThrottledPeriods] = 12;
+    adhoc[C::CpuThrottledTime] = 480000;
+    adhoc[C::MemoryPeak] = 1610612736;
+    adhoc[C::MemoryEventsHigh] = 3;
+    adhoc[C::MemoryEventsMax] = 40;
+    adhoc[C::MemoryEventsOom] = 2;
+    adhoc[C::MemoryEventsOomKill] = 1;
+    adhoc[C::TasksPeak] = 120;
+    adhoc[C::TasksMaxEvents] = 6;
+    auto& dev = adhoc.devices["8:16"];
+    dev[runtime::index(C::IoReadBytes)] = 4194304;
+    dev[runtime::index(C::IoWriteBytes)] = 10485760;
+    dev[runtime::index(C::IoReadOps)] = 64;
+    dev[runtime::index(C::IoWriteOps)] = 256;
+    adhoc[C::CpuPressureSome] = 30000;
+    adhoc[C::CpuPressureFull] = 1000;
+    adhoc[C::MemoryPressureSome] = 500000;
+    adhoc[C::MemoryPressureFull] = 400000;
+    adhoc[C::IoPressureSome] = 77;
+    adhoc[C::IoPressureFull] = 55;
+    in.endedTotals["adhoc"] = adhoc;
     // A class no longer in the policy: its totals stay exported.
-    core::ClassTotals old;
+    runtime::ClassTotals old;
     old.workloadsEnded = 2;
-    old.cpuUsageUsec = 1000000;
-    old.cpuUserUsec = 600000;
-    old.cpuSystemUsec = 400000;
-    d->totals["old"] = old;
+    old[C::CpuUsage] = 1000000;
+    old[C::CpuUser] = 600000;
+    old[C::CpuSystem] = 400000;
+    in.endedTotals["old"] = old;
 
-    d->available = {"cpu", "io", "memory", "pids"};
-    d->unenforceable.push_back({"core", "cpuset.cpus", "cpuset", false});
+    in.availableControllers = {"cpu", "io", "memory", "pids"};
+    in.knownControllers = {"cpuset", "cpu", "io", "memory", "pids"};
+    in.unenforceable.push_back({"core", "cpuset.cpus", "cpuset"});
 
-    d->stats.reloadsApplied = 2;
-    d->stats.reloadsInvalid = 1;
-    d->stats.reloadsFailed = 0;
-    d->stats.lastReloadUnixSeconds = 1700000000;
-    d->stats.lastReloadOk = false;
-    d->stats.execs[{"adhoc", "ok"}] = 5;
-    d->stats.execs[{"adhoc", "denied"}] = 1;
-    d->stats.execs[{"core", "not_found"}] = 2;
+    DaemonCounters stats;
+    stats.reloadsApplied = 2;
+    stats.reloadsInvalid = 1;
+    stats.reloadsFailed = 0;
+    stats.lastReloadUnixSeconds = 1700000000;
+    stats.lastReloadOk = false;
+    stats.execs[{"adhoc", "ok"}] = 5;
+    stats.execs[{"adhoc", "denied"}] = 1;
+    stats.execs[{"core", "not_found"}] = 2;
+    in.daemon = stats;
+    in.version = "0.0.0-test";
     return d;
 }
 

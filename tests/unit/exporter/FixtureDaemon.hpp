@@ -1,35 +1,33 @@
 // A daemon-free input for the collector: the fake cgroup tree in
-// tests/fixtures/exporter/tree plus fixed workloads, ended totals and daemon stats.
-// Used by the golden exposition test and by the fixture metrics server of the live
-// Prometheus test (which needs every controller's series, which this host lacks).
+// tests/fixtures/exporter/tree plus fixed workloads, ended totals and daemon
+// counters. Used by the golden exposition test and by the fixture metrics server of
+// the live Prometheus test (which needs every controller's series, which this host
+// lacks).
 #pragma once
 
-#include <map>
 #include <memory>
-#include <set>
 #include <string>
-#include <vector>
 
 #include "gov/Result.hpp"
-#include "gov/core/Governor.hpp"
-#include "gov/exporter/Collector.hpp"
+#include "gov/exporter/ScrapeInput.hpp"
 #include "gov/runtime/CgroupFs.hpp"
 
 namespace gov::exporter::test {
 
 struct FixtureDaemon {
     explicit FixtureDaemon(runtime::CgroupFs f) : fs(std::move(f)) {}
+    FixtureDaemon(const FixtureDaemon&) = delete;
+    FixtureDaemon& operator=(const FixtureDaemon&) = delete;
 
     runtime::CgroupFs fs;
-    std::vector<std::string> classes;
-    std::map<std::string, core::Workload> workloads;
-    std::map<std::string, core::ClassTotals> totals;
-    std::set<std::string> available;
-    std::vector<core::Unenforceable> unenforceable;
-    core::DaemonStats stats;
+    ScrapeInput snapshot;  // everything but fs
 
-    // A view of this object (valid while it lives).
-    ScrapeInput input() const;
+    // The snapshot reading this object's tree (valid while it lives).
+    ScrapeInput input() const {
+        ScrapeInput in = snapshot;
+        in.fs = &fs;
+        return in;
+    }
 };
 
 // The fixture daemon over the tree at `treePath` (normally fixtureTree()).

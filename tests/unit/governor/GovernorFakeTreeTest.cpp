@@ -128,8 +128,8 @@ TEST_F(FakeTree, EndedWorkloadIsFoldedExactlyOnceAcrossRestarts) {
         ASSERT_TRUE(g.ok()) << g.error().message();
         const auto& t = (*g)->state().classes.at("adhoc");
         EXPECT_EQ(t.workloadsEnded, 1u);
-        EXPECT_EQ(t.cpuUsageUsec, 5000u);
-        EXPECT_EQ(t.memoryPeakBytes, 8192u);
+        EXPECT_EQ(t[runtime::CounterId::CpuUsage], 5000u);
+        EXPECT_EQ(t[runtime::CounterId::MemoryPeak], 8192u);
         // The fake group cannot be removed (it holds regular files): it stays
         // pending, as after a crash between the save and the rmdir.
         ASSERT_EQ((*g)->state().pendingRemoval.size(), 1u);
@@ -138,7 +138,7 @@ TEST_F(FakeTree, EndedWorkloadIsFoldedExactlyOnceAcrossRestarts) {
     auto again = Governor::start(config_);
     ASSERT_TRUE(again.ok()) << again.error().message();
     EXPECT_EQ((*again)->state().classes.at("adhoc").workloadsEnded, 1u);
-    EXPECT_EQ((*again)->state().classes.at("adhoc").cpuUsageUsec, 5000u);
+    EXPECT_EQ((*again)->state().classes.at("adhoc")[runtime::CounterId::CpuUsage], 5000u);
     auto persisted = StateStore(config_.stateDir).load();
     ASSERT_TRUE(persisted.ok());
     EXPECT_EQ(persisted->state.classes.at("adhoc").workloadsEnded, 1u);
@@ -155,7 +155,7 @@ TEST_F(FakeTree, ANewGroupWithAFoldedGroupsNameIsStillCounted) {
     auto g = Governor::start(config_);
     ASSERT_TRUE(g.ok());
     EXPECT_EQ((*g)->state().classes.at("adhoc").workloadsEnded, 2u);
-    EXPECT_EQ((*g)->state().classes.at("adhoc").cpuUsageUsec, 5700u);
+    EXPECT_EQ((*g)->state().classes.at("adhoc")[runtime::CounterId::CpuUsage], 5700u);
 }
 
 TEST_F(FakeTree, EmptyGroupNeverSeenPopulatedWaitsForTheGracePeriod) {
@@ -281,7 +281,7 @@ TEST_F(FakeTree, AGroupNeverSeenPopulatedIsFoldedOnceItStayedEmptyForTheGrace) {
     clock.advance(1s);
     (*g)->rescan();
     ASSERT_EQ((*g)->state().classes.count("adhoc"), 1u);
-    EXPECT_EQ((*g)->state().classes.at("adhoc").cpuUsageUsec, 42u);
+    EXPECT_EQ((*g)->state().classes.at("adhoc")[runtime::CounterId::CpuUsage], 42u);
 }
 
 TEST_F(FakeTree, EndedWorkloadsAreSavedWhenTheSaveDelayIsDueNotBefore) {

@@ -3,6 +3,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "gov/core/Totals.hpp"
 
@@ -11,20 +12,21 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// An ended workload's counters (the fold itself is tested in runtime's CountersTest).
 runtime::GroupUsage usage(uint64_t cpu, uint64_t peak, uint64_t oomKill) {
+    using C = runtime::CounterId;
     runtime::GroupUsage u;
-    u.cpu = runtime::CpuStat{cpu, cpu / 2, cpu / 4, 10, 3, 500};
-    runtime::MemoryUsage m;
-    m.current = 0;
-    m.peak = peak;
-    m.events.oomKill = oomKill;
-    m.events.max = 2;
-    u.memory = m;
-    u.io = std::vector<runtime::IoStatLine>{{"8:0", 100, 200, 1, 2, 0, 0}};
-    runtime::Pressure p;
-    p.some.totalUsec = 7;
-    p.full = runtime::PressureLine{0, 0, 0, 3};
-    u.memoryPressure = p;
+    u.values.set(C::CpuUsage, cpu);
+    u.values.set(C::CpuUser, cpu / 2);
+    u.values.set(C::CpuThrottledPeriods, 3);
+    u.values.set(C::MemoryPeak, peak);
+    u.values.set(C::MemoryEventsOomKill, oomKill);
+    runtime::DeviceValues d{"8:0", {}};
+    d.values.set(C::IoReadBytes, 100);
+    d.values.set(C::IoWriteOps, 2);
+    u.devices.push_back(d);
+    u.values.set(C::MemoryPressureSome, 7);
+    u.values.set(C::MemoryPressureFull, 3);
     return u;
 }
 
@@ -48,37 +50,6 @@ void writeFile(const std::string& path, const std::string& text) {
     std::ofstream(path, std::ios::binary) << text;
 }
 
-TEST(ClassTotals, FoldSumsCountersAndKeepsTheLargestPeak) {
-    ClassTotals t;
-    t.fold(usage(1000, 4096, 1));
-    t.fold(usage(500, 1024, 0));
-    EXPECT_EQ(t.workloadsEnded, 2u);
-    EXPECT_EQ(t.cpuUsageUsec, 1500u);
-    EXPECT_EQ(t.cpuUserUsec, 750u);
-    EXPECT_EQ(t.cpuNrThrottled, 6u);
-    EXPECT_EQ(t.cpuThrottledUsec, 1000u);
-    EXPECT_EQ(t.memoryPeakBytes, 4096u);
-    EXPECT_EQ(t.memoryEventsOomKill, 1u);
-    EXPECT_EQ(t.memoryEventsMax, 4u);
-    EXPECT_EQ(t.io.at("8:0").writeBytes, 400u);
-    EXPECT_EQ(t.io.at("8:0").readOps, 2u);
-    EXPECT_EQ(t.memoryPressure.someUsec, 14u);
-    EXPECT_EQ(t.memoryPressure.fullUsec, 6u);
-    EXPECT_EQ(t.cpuPressure.someUsec, 0u);
-}
-
-TEST(ClassTotals, FoldOfAHybridHostGroupCountsOnlyCpu) {
-    runtime::GroupUsage u;
-    u.cpu = runtime::CpuStat{42, 40, 2, std::nullopt, std::nullopt, std::nullopt};
-    ClassTotals t;
-    t.fold(u);
-    EXPECT_EQ(t.workloadsEnded, 1u);
-    EXPECT_EQ(t.cpuUsageUsec, 42u);
-    EXPECT_EQ(t.cpuNrPeriods, 0u);
-    EXPECT_EQ(t.memoryPeakBytes, 0u);
-    EXPECT_TRUE(t.io.empty());
-}
-
 TEST(StateJson, RoundTripsEveryField) {
     State s;
     s.classes["adhoc"].fold(usage(1000, 4096, 1));
@@ -87,6 +58,36 @@ TEST(StateJson, RoundTripsEveryField) {
     auto back = stateFromJson(stateToJson(s));
     ASSERT_TRUE(back.ok()) << back.error().message();
     EXPECT_EQ(*back, s);
+}
+
+// totals.json as governord 0.1.0 wrote it (before the counter table): every value
+// reads back under its counter.
+TEST(StateJson, ReadsAFileWrittenBeforeTheCounterTable) {
+    std::ifstream in(std::string(GOV_SOURCE_DIR) + "/tests/fixtures/state/totals-0.1.0.json");
+    std::stringstream text;
+    text << in.rdbuf();
+    auto s = stateFromJson(text.str());
+    ASSERT_TRUE(s.ok()) << s.error().message();
+    using C = runtime::CounterId;
+    const auto& t = s->classes.at("adhoc");
+    EXPECT_EQ(t.workloadsEnded, 3u);
+    EXPECT_EQ(t[C::CpuUsage], 11u);
+    EXPECT_EQ(t[C::CpuThrottledTime], 16u);
+    EXPECT_EQ(t[C::MemoryPeak], 17u);
+    EXPECT_EQ(t[C::MemoryEventsOom], 21u);
+    EXPECT_EQ(t[C::MemoryEventsOomKill], 22u);
+    EXPECT_EQ(t[C::TasksPeak], 23u);
+    EXPECT_EQ(t[C::TasksMaxEvents], 24u);
+    EXPECT_EQ(t.devices.at("254:1")[runtime::index(C::IoReadBytes)], 29u);
+    EXPECT_EQ(t.devices.at("8:0")[runtime::index(C::IoWriteOps)], 28u);
+    EXPECT_EQ(t[C::CpuPressureFull], 34u);
+    EXPECT_EQ(t[C::MemoryPressureSome], 35u);
+    EXPECT_EQ(t[C::IoPressureFull], 38u);
+    EXPECT_EQ(s->classes.at("core"), ClassTotals{});
+    ASSERT_EQ(s->pendingRemoval.size(), 1u);
+    EXPECT_EQ(s->pendingRemoval[0].cgroupId, 99u);
+    // Written again, it is the same text.
+    EXPECT_EQ(stateToJson(*s), text.str());
 }
 
 TEST(StateJson, RejectsDamagedText) {
@@ -103,7 +104,7 @@ TEST(StateJson, FieldsAddedLaterDefaultToZero) {
     auto s = stateFromJson("{\"version\":1,\"classes\":{\"a\":{\"workloads_ended\":3}}}");
     ASSERT_TRUE(s.ok()) << s.error().message();
     EXPECT_EQ(s->classes.at("a").workloadsEnded, 3u);
-    EXPECT_EQ(s->classes.at("a").cpuUsageUsec, 0u);
+    EXPECT_EQ(s->classes.at("a")[runtime::CounterId::CpuUsage], 0u);
 }
 
 TEST(StateStore, FirstStartIsEmpty) {

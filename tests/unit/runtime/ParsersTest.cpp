@@ -160,27 +160,43 @@ TEST(ParsePressure, RejectsMalformedLines) {
     }
 }
 
-TEST(ParseIoStat, ReadsEveryDevice) {
-    auto io = parseIoStat(fixture("v2-group/io.stat"));
-    ASSERT_TRUE(io.ok()) << io.error().message();
-    ASSERT_EQ(io->size(), 2u);
-    EXPECT_EQ((*io)[0], (IoStatLine{"254:0", 90430464, 299008000, 3300, 144, 0, 0}));
-    EXPECT_EQ((*io)[1], (IoStatLine{"8:16", 1459200, 314773504, 192, 353, 0, 0}));
+// Each "MAJ:MIN k=v ..." line as (device, key, value) triples, for the wanted keys.
+std::vector<std::string> deviceFields(std::string_view text, Result<void>& r) {
+    std::vector<std::string> out;
+    std::string device;
+    r = forEachDeviceField(
+        text, [&](std::string_view d) { device = std::string(d); },
+        [](std::string_view key) { return key == "rbytes" || key == "wios"; },
+        [&](std::string_view key, uint64_t v) {
+            out.push_back(device + " " + std::string(key) + "=" + std::to_string(v));
+        });
+    return out;
 }
 
-TEST(ParseIoStat, IgnoresUnknownFieldsEvenNonNumericOnesAndDefaultsMissingOnes) {
-    auto io = parseIoStat("8:0 rbytes=10 wbytes=20 rios=1 wios=2 cost.vrate=100.00\n");
-    ASSERT_TRUE(io.ok()) << io.error().message();
-    ASSERT_EQ(io->size(), 1u);
-    EXPECT_EQ((*io)[0], (IoStatLine{"8:0", 10, 20, 1, 2, 0, 0}));
+TEST(ForEachDeviceField, ReadsEveryDeviceAndOnlyTheWantedKeys) {
+    Result<void> r = success();
+    auto fields = deviceFields(fixture("v2-group/io.stat"), r);
+    ASSERT_TRUE(r.ok()) << r.error().message();
+    EXPECT_EQ(fields, (std::vector<std::string>{"254:0 rbytes=90430464", "254:0 wios=144",
+                                                "8:16 rbytes=1459200", "8:16 wios=353"}));
 }
 
-TEST(ParseIoStat, RejectsBadDevicesAndNumbers) {
-    EXPECT_FALSE(parseIoStat("sda rbytes=1\n").ok());
-    EXPECT_FALSE(parseIoStat("8: rbytes=1\n").ok());
-    EXPECT_FALSE(parseIoStat("8:0 rbytes=1x\n").ok());
-    EXPECT_FALSE(parseIoStat("8:0 rbytes\n").ok());
-    EXPECT_TRUE(parseIoStat("").ok());
+TEST(ForEachDeviceField, SkipsUnwantedFieldsEvenNonNumericOnes) {
+    Result<void> r = success();
+    auto fields = deviceFields("8:0 rbytes=10 wbytes=x cost.vrate=100.00\n", r);
+    ASSERT_TRUE(r.ok()) << r.error().message();
+    EXPECT_EQ(fields, (std::vector<std::string>{"8:0 rbytes=10"}));
+}
+
+TEST(ForEachDeviceField, RejectsBadDevicesAndNumbers) {
+    for (const char* bad : {"sda rbytes=1\n", "8: rbytes=1\n", "8:0 rbytes=1x\n", "8:0 rbytes\n"}) {
+        Result<void> r = success();
+        deviceFields(bad, r);
+        EXPECT_FALSE(r.ok()) << bad;
+    }
+    Result<void> r = success();
+    EXPECT_TRUE(deviceFields("", r).empty());
+    EXPECT_TRUE(r.ok());
 }
 
 TEST(ParseIoMax, ReadsLimitsAndMax) {
@@ -241,39 +257,7 @@ TEST(IsMajMin, AcceptsOnlyTwoDecimalNumbersInRange) {
     EXPECT_FALSE(isMajMin("-8:0"));
 }
 
-TEST(TypedParsers, CpuStatKeepsThrottlingOnlyWhenPresent) {
-    auto hybrid = parseCpuStat(fixture("hybrid-group/cpu.stat"));
-    ASSERT_TRUE(hybrid.ok());
-    EXPECT_EQ(hybrid->usageUsec, 532179u);
-    EXPECT_FALSE(hybrid->nrThrottled.has_value());
-    auto full = parseCpuStat(fixture("v2-group/cpu.stat"));
-    ASSERT_TRUE(full.ok());
-    EXPECT_EQ(full->nrPeriods, std::optional<uint64_t>(1200));
-    EXPECT_EQ(full->nrThrottled, std::optional<uint64_t>(37));
-    EXPECT_EQ(full->throttledUsec, std::optional<uint64_t>(912345));
-}
-
-TEST(TypedParsers, MemoryEventsAndStat) {
-    auto ev = parseMemoryEvents(fixture("v2-group/memory.events"));
-    ASSERT_TRUE(ev.ok());
-    EXPECT_EQ(*ev, (MemoryEvents{0, 0, 152, 3, 2, 0}));
-    auto st = parseMemoryStat(fixture("v2-group/memory.stat"));
-    ASSERT_TRUE(st.ok());
-    EXPECT_EQ(st->anon, 1561313280u);
-    EXPECT_EQ(st->file, 201326592u);
-    EXPECT_EQ(st->kernel, 33554432u);
-    EXPECT_EQ(st->sock, 4096u);
-    EXPECT_EQ(st->shmem, 8192u);
-}
-
-TEST(TypedParsers, MemoryStatFallsBackToStackPlusSlabWithoutKernelKey) {
-    auto st = parseMemoryStat("anon 1\nkernel_stack 100\nslab 50\n");
-    ASSERT_TRUE(st.ok());
-    EXPECT_EQ(st->kernel, 150u);
-}
-
-TEST(TypedParsers, MalformedTypedFileIsAnError) {
-    EXPECT_FALSE(parseMemoryEvents("oom many\n").ok());
+TEST(ParseCgroupEvents, MalformedIsAnError) {
     EXPECT_FALSE(parseCgroupEvents("populated yes\n").ok());
 }
 

@@ -1,79 +1,27 @@
-// Typed accounting of one group, read from whichever cgroup v2 files exist.
+// Reading the accounting of one group: the files of the counter table
+// (Counters.hpp), parsed with the table's keys.
 //
-// Missing controller files are not errors: the field stays nullopt (a hybrid host
-// has only cpu.stat usage/user/system, cgroup.events, cgroup.stat and the pressure
-// files). A file that exists but is malformed is an error naming file and group.
+// Missing files are not errors: their counters have no value (a hybrid host has only
+// cpu.stat usage/user/system, cgroup.events and the pressure files). A key missing
+// from a file that exists has no value either. A file that exists but is malformed
+// is an error naming file and group.
 //
-// Cost: one open+read+close per file (up to 17 files with every controller; a missing file costs
-// one failed openat), no iostreams, a stack buffer per read: this runs at every Prometheus scrape
-// for every group.
+// Cost: one open+read+close per file the table names (up to 15 with every
+// controller; a missing file costs one failed openat, and the files of a controller
+// are not tried when its marker file is missing), no iostreams, a stack buffer per
+// read: this runs at every Prometheus scrape for every group.
 #pragma once
 
-#include <cstdint>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "gov/Result.hpp"
 #include "gov/runtime/CgroupFs.hpp"
+#include "gov/runtime/Counters.hpp"
 #include "gov/runtime/Parsers.hpp"
 
 namespace gov::runtime {
-
-// cpu.stat. usage/user/system exist on every v2 group; throttling fields only
-// with the cpu controller enabled (nullopt otherwise).
-struct CpuStat {
-    uint64_t usageUsec = 0;
-    uint64_t userUsec = 0;
-    uint64_t systemUsec = 0;
-    std::optional<uint64_t> nrPeriods;
-    std::optional<uint64_t> nrThrottled;
-    std::optional<uint64_t> throttledUsec;
-    bool operator==(const CpuStat&) const = default;
-};
-
-// memory.events (local to the group and its descendants, the hierarchical file).
-struct MemoryEvents {
-    uint64_t low = 0;
-    uint64_t high = 0;
-    uint64_t max = 0;
-    uint64_t oom = 0;
-    uint64_t oomKill = 0;
-    uint64_t oomGroupKill = 0;
-    bool operator==(const MemoryEvents&) const = default;
-};
-
-// The memory.stat keys Governor exports (bytes).
-struct MemoryStat {
-    uint64_t anon = 0;
-    uint64_t file = 0;
-    uint64_t kernel = 0;  // "kernel" (5.18+), else kernel_stack + slab as fallback
-    uint64_t sock = 0;
-    uint64_t shmem = 0;
-    bool operator==(const MemoryStat&) const = default;
-};
-
-// Present when memory.current exists (memory controller enabled on the parent).
-struct MemoryUsage {
-    uint64_t current = 0;
-    std::optional<uint64_t> peak;  // memory.peak, 5.19+
-    std::optional<MaxOr> max;
-    std::optional<MaxOr> high;
-    std::optional<uint64_t> swapCurrent;
-    MemoryEvents events;
-    MemoryStat stat;
-    bool operator==(const MemoryUsage&) const = default;
-};
-
-// Present when pids.current exists.
-struct PidsUsage {
-    uint64_t current = 0;
-    std::optional<uint64_t> peak;  // pids.peak, 6.1+
-    std::optional<MaxOr> max;
-    uint64_t eventsMax = 0;  // pids.events "max": forks refused
-    bool operator==(const PidsUsage&) const = default;
-};
 
 // cgroup.events.
 struct CgroupEvents {
@@ -82,33 +30,29 @@ struct CgroupEvents {
     bool operator==(const CgroupEvents&) const = default;
 };
 
-struct GroupUsage {
-    std::optional<CpuStat> cpu;
-    std::optional<MemoryUsage> memory;
-    std::optional<std::vector<IoStatLine>> io;  // present when io.stat exists
-    std::optional<PidsUsage> pids;
-    std::optional<Pressure> cpuPressure;
-    std::optional<Pressure> memoryPressure;
-    std::optional<Pressure> ioPressure;
-    bool populated = false;           // cgroup.events
-    bool frozen = false;              // cgroup.events
-    uint64_t nrDescendants = 0;       // cgroup.stat
-    uint64_t nrDyingDescendants = 0;  // cgroup.stat
-    bool operator==(const GroupUsage&) const = default;
-};
+// Pure. Parses `text` as the content of `file` (a file of the counter table) and sets
+// the value of every row on that file into `usage` (PerDevice rows: one DeviceValues
+// per line), and marks those rows' file as read. Unknown keys are ignored; a file no
+// row names is an error.
+Result<void> parseCounterFile(std::string_view file, std::string_view text, GroupUsage& usage);
 
-// Pure typed parsers over the generic ones (unknown keys ignored, missing known
-// keys left at their defaults).
-Result<CpuStat> parseCpuStat(std::string_view text);
-Result<MemoryEvents> parseMemoryEvents(std::string_view text);
-Result<MemoryStat> parseMemoryStat(std::string_view text);
 Result<CgroupEvents> parseCgroupEvents(std::string_view text);
 
 // cgroup.events of `group`. A missing group is an error (ENOENT).
 Result<CgroupEvents> readEvents(const CgroupFs& fs, const std::string& group);
 
-// Everything above for `group`. cgroup.events must exist (it is how a missing group
-// is told apart from a group without controllers); every other file is optional.
+// Every counter of the table for `group`. cgroup.events (kPresenceFile) must exist:
+// it is how a missing group (ENOENT) is told apart from a group without controllers;
+// every other file is optional.
 Result<GroupUsage> readUsage(const CgroupFs& fs, const std::string& group);
+
+// The files readUsage() may read, in the order it reads them (cgroup.events first),
+// each with the file whose existence it needs (nullptr: none). For benchmarks that
+// must read exactly what a scrape reads.
+struct CounterFile {
+    const char* name;
+    const char* readIf;
+};
+const std::vector<CounterFile>& counterFiles();
 
 }  // namespace gov::runtime

@@ -67,19 +67,15 @@ struct Pressure {
 // kinds and extra fields are ignored.
 Result<Pressure> parsePressure(std::string_view text);
 
-// io.stat: "MAJ:MIN rbytes=.. wbytes=.. rios=.. wios=.. dbytes=.. dios=.." per
-// device. Missing fields are 0 (old kernels have no d*), unknown fields ignored.
-struct IoStatLine {
-    std::string majMin;
-    uint64_t rbytes = 0;
-    uint64_t wbytes = 0;
-    uint64_t rios = 0;
-    uint64_t wios = 0;
-    uint64_t dbytes = 0;
-    uint64_t dios = 0;
-    bool operator==(const IoStatLine&) const = default;
-};
-Result<std::vector<IoStatLine>> parseIoStat(std::string_view text);
+// io.stat: "MAJ:MIN rbytes=.. wbytes=.. rios=.. wios=.. dbytes=.. dios=.." per device,
+// without a fixed set of keys: `onLine(device)` starts each line, then
+// `onValue(key, value)` is called for each key for which `wanted(key)` is true (its
+// value must be an unsigned integer); other keys are skipped unparsed (iocost's
+// "cost.vrate=1.00" is not even an integer).
+Result<void> forEachDeviceField(std::string_view text,
+                                const std::function<void(std::string_view)>& onLine,
+                                const std::function<bool(std::string_view)>& wanted,
+                                const std::function<void(std::string_view, uint64_t)>& onValue);
 
 // io.max: "MAJ:MIN rbps=max wbps=1048576 riops=max wiops=max" per device.
 // Missing fields are "max".

@@ -19,51 +19,15 @@
 #include <vector>
 
 #include "gov/Result.hpp"
-#include "gov/runtime/Accounting.hpp"
+#include "gov/runtime/Counters.hpp"
 
 namespace gov::core {
 
-struct IoTotals {
-    uint64_t readBytes = 0;
-    uint64_t writeBytes = 0;
-    uint64_t readOps = 0;
-    uint64_t writeOps = 0;
-    bool operator==(const IoTotals&) const = default;
-};
-
-struct PressureTotals {
-    uint64_t someUsec = 0;
-    uint64_t fullUsec = 0;
-    bool operator==(const PressureTotals&) const = default;
-};
-
-// Sums (counters) and maxima (peaks) over the ended workloads of one class. Every
-// field only grows.
-struct ClassTotals {
-    uint64_t workloadsEnded = 0;
-    uint64_t cpuUsageUsec = 0;
-    uint64_t cpuUserUsec = 0;
-    uint64_t cpuSystemUsec = 0;
-    uint64_t cpuNrPeriods = 0;
-    uint64_t cpuNrThrottled = 0;
-    uint64_t cpuThrottledUsec = 0;
-    uint64_t memoryPeakBytes = 0;  // the largest memory.peak of any ended workload
-    uint64_t memoryEventsLow = 0;
-    uint64_t memoryEventsHigh = 0;
-    uint64_t memoryEventsMax = 0;
-    uint64_t memoryEventsOom = 0;
-    uint64_t memoryEventsOomKill = 0;
-    uint64_t pidsPeak = 0;  // the largest pids.peak of any ended workload
-    uint64_t pidsEventsMax = 0;
-    std::map<std::string, IoTotals> io;  // by "MAJ:MIN"
-    PressureTotals cpuPressure;
-    PressureTotals memoryPressure;
-    PressureTotals ioPressure;
-
-    // Adds one ended workload's final counters.
-    void fold(const runtime::GroupUsage& usage);
-    bool operator==(const ClassTotals&) const = default;
-};
+// Sums (counters) and maxima (peaks) over the ended workloads of one class: the
+// folded rows of the counter table (runtime/Counters.hpp), which also names each
+// value in totals.json. A plain runtime type so that the exporter can take it
+// without depending on the core.
+using ClassTotals = runtime::ClassTotals;
 
 // A group whose counters are folded but whose rmdir is not yet confirmed.
 struct PendingRemoval {
