@@ -4,6 +4,7 @@
 
 #include <bitset>
 #include <set>
+#include <string_view>
 #include <system_error>
 
 #include "gov/exporter/Catalogue.hpp"
@@ -105,6 +106,14 @@ bool isGone(const Error& e) {
 std::vector<MetricFamily> Collector::collect(const ScrapeInput& in) {
     namespace cat = catalogue;
 
+    // The only class label values this scrape may carry.
+    std::set<std::string_view> known;
+    for (const auto& c : in.classes)
+        known.insert(c.name);
+    for (const auto& [c, t] : in.endedTotals)
+        known.insert(c);
+    auto isKnown = [&](const std::string& c) { return known.count(c) > 0; };
+
     // Daemon self-metrics.
     auto buildInfo = makeFamily(cat::kBuildInfo);
     add(buildInfo, {{"version", in.version}}, 1);
@@ -114,11 +123,14 @@ std::vector<MetricFamily> Collector::collect(const ScrapeInput& in) {
     }
     auto unenforceable = makeFamily(cat::kLimitUnenforceable);
     for (const auto& u : in.unenforceable) {
-        add(unenforceable, {{"class", u.className}, {"key", u.key}, {"controller", u.controller}},
-            1);
+        if (isKnown(u.className))
+            add(unenforceable,
+                {{"class", u.className}, {"key", u.key}, {"controller", u.controller}}, 1);
     }
     auto policyLimit = makeFamily(cat::kClassPolicyLimit);
     for (const auto& l : in.policyLimits) {
+        if (!isKnown(l.className))
+            continue;
         Labels labels = {{"class", l.className}, {"key", l.key}};
         if (!l.device.empty())
             labels.push_back({"device", l.device});
@@ -135,8 +147,18 @@ std::vector<MetricFamily> Collector::collect(const ScrapeInput& in) {
         add(reloads, {{"outcome", "failed"}}, num(d.reloadsFailed));
         add(lastReload, {}, d.lastReloadUnixSeconds);
         add(lastReloadOk, {}, d.lastReloadOk ? 1 : 0);
+        // Execs naming a class this daemon does not have are one series per outcome
+        // without a class label: their class names are what callers typed.
+        std::map<std::string, uint64_t> unknown;
         for (const auto& [key, count] : d.execs) {
-            add(execs, {{"class", key.first}, {"outcome", key.second}}, num(count));
+            if (!isKnown(key.first))
+                unknown[key.second] += count;
+        }
+        for (const auto& [outcome, count] : unknown)
+            add(execs, {{"outcome", outcome}}, num(count));
+        for (const auto& [key, count] : d.execs) {
+            if (isKnown(key.first))
+                add(execs, {{"class", key.first}, {"outcome", key.second}}, num(count));
         }
     }
     auto managed = makeFamily(cat::kGroupsManaged);
@@ -145,7 +167,8 @@ std::vector<MetricFamily> Collector::collect(const ScrapeInput& in) {
         perClass[c.name] = 0;
     }
     for (const auto& w : in.workloads) {
-        ++perClass[w.className];
+        if (isKnown(w.className))
+            ++perClass[w.className];
     }
     for (const auto& [c, n] : perClass) {
         add(managed, {{"class", c}}, num(n));
@@ -183,6 +206,8 @@ std::vector<MetricFamily> Collector::collect(const ScrapeInput& in) {
     }
     if (in.fs) {
         for (const auto& w : in.workloads) {
+            if (!isKnown(w.className))
+                continue;
             if (auto u = readGroup(w.group)) {
                 appendUsage(groupFams, {{"class", w.className}, {"group", w.group}}, *u);
             }

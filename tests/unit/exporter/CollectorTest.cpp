@@ -187,6 +187,49 @@ TEST(Collector, PolicyLimitsAreExportedWhetherOrNotTheKernelEnforcesThem) {
     EXPECT_EQ(text.find("governor_class_policy_limit{class=\"core\""), std::string::npos);
 }
 
+// Issue: an Exec counted under whatever class name the caller sent grew the scrape
+// without bound. Whatever the snapshot's counters hold, a class label is a class of
+// the snapshot (or one with ended totals).
+TEST(Collector, ClassLabelsComeOnlyFromTheSnapshotsClasses) {
+    auto d = fixture();
+    ASSERT_TRUE(d);
+    d->snapshot.daemon->execs[{"bogus-from-a-caller", "unknown_class"}] = 3;
+    d->snapshot.daemon->execs[{"another\nbogus", "unknown_class"}] = 4;
+    d->snapshot.daemon->execs[{"yet-another", "denied"}] = 1;
+    d->snapshot.unenforceable.push_back({"bogus-unenforceable", "memory.max", "memory"});
+    d->snapshot.policyLimits.push_back({"bogus-limit", "memory.max", "", 1});
+    d->snapshot.workloads.push_back({"adhoc.slice/exec-1.scope", "bogus-workload-class"});
+    std::string text = Collector().scrape(d->input());
+    EXPECT_EQ(text.find("bogus"), std::string::npos) << text;
+    EXPECT_EQ(text.find("yet-another"), std::string::npos);
+    // Counted, once per outcome, without a class label.
+    EXPECT_TRUE(hasLine(text, "governor_execs_total{outcome=\"unknown_class\"} 7")) << text;
+    EXPECT_TRUE(hasLine(text, "governor_execs_total{outcome=\"denied\"} 1"));
+    EXPECT_TRUE(hasLine(text, "governor_execs_total{class=\"adhoc\",outcome=\"ok\"} 5"));
+    // A retired class with totals is a class of the daemon: its execs keep their label.
+    d->snapshot.daemon->execs[{"old", "ok"}] = 9;
+    text = Collector().scrape(d->input());
+    EXPECT_TRUE(hasLine(text, "governor_execs_total{class=\"old\",outcome=\"ok\"} 9"));
+}
+
+size_t lineCount(const std::string& text) {
+    return static_cast<size_t>(std::count(text.begin(), text.end(), '\n'));
+}
+
+TEST(Collector, HundredThousandBogusClassExecsAddNoSeries) {
+    auto d = fixture();
+    ASSERT_TRUE(d);
+    d->snapshot.daemon->execs[{"bogus-0", "unknown_class"}] = 1;
+    const std::string one = Collector().scrape(d->input());
+    for (int i = 1; i < 100000; ++i)
+        d->snapshot.daemon->execs[{"bogus-" + std::to_string(i), "unknown_class"}] = 1;
+    const std::string many = Collector().scrape(d->input());
+    EXPECT_EQ(lineCount(many), lineCount(one));
+    // The same text but for the count: "1" became "100000".
+    EXPECT_EQ(many.size(), one.size() + 5);
+    EXPECT_TRUE(hasLine(many, "governor_execs_total{outcome=\"unknown_class\"} 100000"));
+}
+
 // Every family name the exporter can serve is in the catalogue, and every one is
 // documented in docs/metrics.md (as `name`, or as `suffix` in the usage and ended
 // tables, whose names carry the prefix of their section).

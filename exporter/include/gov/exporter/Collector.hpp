@@ -6,6 +6,13 @@
 // open+read+close per file); nothing is polled in the background. The metric
 // catalogue (names, types, labels, units, source files) is docs/metrics.md.
 //
+// Labels: a `class` label value is always one of the input's classes or a class with
+// ended totals, a `group` label one of its workload groups, whatever else the input
+// holds (an exec counted under a class that is none of those is counted without a
+// class label; an unenforceable limit, policy limit or workload of such a class is
+// left out): the number of series is bounded by what the policy and the daemon's own
+// groups are, never by what callers send.
+//
 // Thread safety: none; one Collector per thread. collect() reads the cgroup tree
 // through the input's CgroupFs and nothing else of the daemon.
 #pragma once

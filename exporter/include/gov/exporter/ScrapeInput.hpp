@@ -3,7 +3,11 @@
 // collector depends on no daemon type and a scrape could be collected away from the
 // daemon's thread. DaemonSnapshot.hpp builds one from a running Governor; the unit
 // tests and the benchmark build one over a fake tree without a daemon.
-
+//
+// Label values come only from here: class names from `classes` (the policy's and the
+// retired ones) and from `endedTotals`, group paths from `workloads`. The collector
+// never emits a class label outside those (Collector.hpp), whatever the other fields
+// hold.
 #pragma once
 
 #include <cstdint>
@@ -57,7 +61,8 @@ struct DaemonCounters {
     uint64_t reloadsFailed = 0;
     double lastReloadUnixSeconds = 0;
     bool lastReloadOk = true;
-    // (class, outcome) -> count.
+    // (class, outcome) -> count. A class that is not a class of the snapshot is
+    // counted without a class label.
     std::map<std::pair<std::string, std::string>, uint64_t> execs;
 };
 
