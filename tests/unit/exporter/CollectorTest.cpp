@@ -187,6 +187,20 @@ TEST(Collector, PolicyLimitsAreExportedWhetherOrNotTheKernelEnforcesThem) {
     EXPECT_EQ(text.find("governor_class_policy_limit{class=\"core\""), std::string::npos);
 }
 
+TEST(Collector, OomGroupKillsAreExportedForGroupsClassesAndEndedWorkloads) {
+    auto d = fixture();
+    ASSERT_TRUE(d);
+    std::string text = Collector().scrape(d->input());
+    EXPECT_TRUE(
+        hasLine(text, "governor_class_memory_events_oom_group_kill_total{class=\"adhoc\"} 0"));
+    EXPECT_TRUE(
+        hasLine(text,
+                "governor_group_memory_events_oom_group_kill_total{class=\"adhoc\",group=\"adhoc."
+                "slice/exec-1.scope\"} 0"));
+    EXPECT_TRUE(hasLine(
+        text, "governor_class_ended_memory_events_oom_group_kill_total{class=\"adhoc\"} 1"));
+}
+
 // Issue: an Exec counted under whatever class name the caller sent grew the scrape
 // without bound. Whatever the snapshot's counters hold, a class label is a class of
 // the snapshot (or one with ended totals).

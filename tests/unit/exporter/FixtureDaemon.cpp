@@ -37,6 +37,7 @@ Result<std::unique_ptr<FixtureDaemon>> loadFixtureDaemon(const std::string& tree
     adhoc[C::MemoryEventsMax] = 40;
     adhoc[C::MemoryEventsOom] = 2;
     adhoc[C::MemoryEventsOomKill] = 1;
+    adhoc[C::MemoryEventsOomGroupKill] = 1;
     adhoc[C::TasksPeak] = 120;
     adhoc[C::TasksMaxEvents] = 6;
     auto& dev = adhoc.devices["8:16"];

@@ -21,6 +21,7 @@ runtime::GroupUsage usage(uint64_t cpu, uint64_t peak, uint64_t oomKill) {
     u.values.set(C::CpuThrottledPeriods, 3);
     u.values.set(C::MemoryPeak, peak);
     u.values.set(C::MemoryEventsOomKill, oomKill);
+    u.values.set(C::MemoryEventsOomGroupKill, oomKill);
     runtime::DeviceValues d{"8:0", {}};
     d.values.set(C::IoReadBytes, 100);
     d.values.set(C::IoWriteOps, 2);
@@ -61,7 +62,7 @@ TEST(StateJson, RoundTripsEveryField) {
 }
 
 // totals.json as governord 0.1.0 wrote it (before the counter table): every value
-// reads back under its counter.
+// reads back under its counter, and a counter added since (oom_group_kill) is 0.
 TEST(StateJson, ReadsAFileWrittenBeforeTheCounterTable) {
     std::ifstream in(std::string(GOV_SOURCE_DIR) + "/tests/fixtures/state/totals-0.1.0.json");
     std::stringstream text;
@@ -76,6 +77,7 @@ TEST(StateJson, ReadsAFileWrittenBeforeTheCounterTable) {
     EXPECT_EQ(t[C::MemoryPeak], 17u);
     EXPECT_EQ(t[C::MemoryEventsOom], 21u);
     EXPECT_EQ(t[C::MemoryEventsOomKill], 22u);
+    EXPECT_EQ(t[C::MemoryEventsOomGroupKill], 0u);
     EXPECT_EQ(t[C::TasksPeak], 23u);
     EXPECT_EQ(t[C::TasksMaxEvents], 24u);
     EXPECT_EQ(t.devices.at("254:1")[runtime::index(C::IoReadBytes)], 29u);
@@ -86,8 +88,16 @@ TEST(StateJson, ReadsAFileWrittenBeforeTheCounterTable) {
     EXPECT_EQ(s->classes.at("core"), ClassTotals{});
     ASSERT_EQ(s->pendingRemoval.size(), 1u);
     EXPECT_EQ(s->pendingRemoval[0].cgroupId, 99u);
-    // Written again, it is the same text.
-    EXPECT_EQ(stateToJson(*s), text.str());
+    // Written again, it is the same text plus the new counter.
+    std::string again = stateToJson(*s);
+    std::string expected = text.str();
+    // (keys are sorted: "oom_group_kill" comes just before "oom_kill")
+    const std::string added = "      \"oom_group_kill\": 0,\n";
+    for (size_t at = 0; (at = expected.find("      \"oom_kill\": ", at)) != std::string::npos;) {
+        expected.insert(at, added);
+        at += added.size() + 1;
+    }
+    EXPECT_EQ(again, expected);
 }
 
 TEST(StateJson, RejectsDamagedText) {

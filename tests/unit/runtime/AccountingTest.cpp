@@ -61,6 +61,7 @@ TEST(ReadUsage, FullV2GroupFillsEveryCounter) {
     EXPECT_EQ(u->values.get(C::MemoryEventsMax), v(152));
     EXPECT_EQ(u->values.get(C::MemoryEventsOom), v(3));
     EXPECT_EQ(u->values.get(C::MemoryEventsOomKill), v(2));
+    EXPECT_EQ(u->values.get(C::MemoryEventsOomGroupKill), v(0));
     EXPECT_EQ(u->values.get(C::MemoryAnon), v(1561313280));
     EXPECT_EQ(u->values.get(C::MemoryFile), v(201326592));
     EXPECT_EQ(u->values.get(C::MemoryKernel), v(33554432));

@@ -90,6 +90,15 @@ TEST(ClassTotals, FoldOfAHybridHostGroupCountsOnlyCpu) {
     EXPECT_TRUE(t.devices.empty());
 }
 
+TEST(ClassTotals, OomGroupKillsAreSummed) {
+    GroupUsage u;
+    u.values.set(C::MemoryEventsOomGroupKill, 1);
+    ClassTotals t;
+    t.fold(u);
+    t.fold(u);
+    EXPECT_EQ(t[C::MemoryEventsOomGroupKill], 2u);
+}
+
 TEST(CounterValues, AbsentCounterHasNoValueAndReadsZero) {
     CounterValues values;
     EXPECT_FALSE(values.has(C::CpuUsage));

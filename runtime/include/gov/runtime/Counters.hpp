@@ -47,6 +47,7 @@ enum class CounterId : uint8_t {
     MemoryEventsMax,
     MemoryEventsOom,
     MemoryEventsOomKill,
+    MemoryEventsOomGroupKill,
     MemoryAnon,
     MemoryFile,
     MemoryKernel,
@@ -292,6 +293,20 @@ inline constexpr CounterSpec kCounters[] = {
      .fold = Fold::Sum,
      .json = "oom_kill",
      .endedHelp = "memory.events oom_kill of ended workloads.",
+     .endedGate = EndedGate::Controller,
+     .controller = "memory"},
+    // With memory.oom.group set, an OOM kills the whole group: oom_kill counts its
+    // processes, this counts the group kills (kernel 5.17+).
+    {.id = CounterId::MemoryEventsOomGroupKill,
+     .file = "memory.events",
+     .key = "oom_group_kill",
+     .readIf = "memory.current",
+     .metric = "memory_events_oom_group_kill_total",
+     .help = "Times the OOM killer killed the whole group (memory.oom.group; memory.events "
+             "oom_group_kill).",
+     .fold = Fold::Sum,
+     .json = "oom_group_kill",
+     .endedHelp = "memory.events oom_group_kill of ended workloads.",
      .endedGate = EndedGate::Controller,
      .controller = "memory"},
     {.id = CounterId::MemoryAnon,
