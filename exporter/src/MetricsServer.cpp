@@ -1,18 +1,29 @@
 #include "gov/exporter/MetricsServer.hpp"
 
-#include <boost/asio/buffer.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/write.hpp>
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
 #include <charconv>
 #include <exception>
-#include <set>
+#include <list>
+#include <optional>
 #include <string_view>
 
-#include "gov/exporter/Collector.hpp"
+#include "gov/exporter/TextFormat.hpp"
 
 namespace gov::exporter {
 
 namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
 using asio::ip::tcp;
 using boost::system::error_code;
 
@@ -58,6 +69,8 @@ struct MetricsServer::State : std::enable_shared_from_this<MetricsServer::State>
         : io(ioc), acceptor(ioc), retryTimer(ioc), handler(std::move(h)), limits(l) {}
 
     void accept();
+    // Closes one connection to make room for a new one (see the header).
+    void evictOne();
 
     asio::io_context& io;
     tcp::acceptor acceptor;
@@ -65,178 +78,162 @@ struct MetricsServer::State : std::enable_shared_from_this<MetricsServer::State>
     Handler handler;
     Limits limits;
     bool stopped = false;
-    std::set<std::shared_ptr<Connection>> connections;
+    uint64_t evicted = 0;
+    // In accept order: the front is the oldest.
+    std::list<std::shared_ptr<Connection>> connections;
 };
 
 namespace {
 
-struct Response {
-    int status = 200;
-    const char* reason = "OK";
-    std::string body;
-    bool head = false;  // HEAD: headers only
-    const char* contentType = "text/plain; charset=utf-8";
-    const char* extraHeader = nullptr;
+// What to answer, decided from the request head alone.
+struct Route {
+    http::status status = http::status::ok;
+    bool head = false;         // HEAD: headers only
+    bool allowHeader = false;  // 405: "Allow: GET, HEAD"
 };
 
-Response error(int status, const char* reason) {
-    Response r;
-    r.status = status;
-    r.reason = reason;
-    r.body = std::string(reason) + "\n";
-    return r;
-}
-
-bool isTokenChar(char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-           c == '_' || c == '.';
-}
-
-// The response to a complete request head (without the handler's body yet).
-// Pure: the request line decides everything; header lines are not needed.
-Response route(std::string_view head, bool& wantsMetrics) {
-    wantsMetrics = false;
-    auto eol = head.find('\n');
-    std::string_view line = head.substr(0, eol);
-    if (!line.empty() && line.back() == '\r')
-        line.remove_suffix(1);
-    auto sp1 = line.find(' ');
-    if (sp1 == std::string_view::npos)
-        return error(400, "Bad Request");
-    auto sp2 = line.find(' ', sp1 + 1);
-    if (sp2 == std::string_view::npos || line.find(' ', sp2 + 1) != std::string_view::npos)
-        return error(400, "Bad Request");
-    std::string_view method = line.substr(0, sp1);
-    std::string_view target = line.substr(sp1 + 1, sp2 - sp1 - 1);
-    std::string_view version = line.substr(sp2 + 1);
-    if (method.empty() || target.empty() || target.front() != '/')
-        return error(400, "Bad Request");
-    for (char c : method) {
-        if (!isTokenChar(c))
-            return error(400, "Bad Request");
-    }
-    for (char c : target) {
-        if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f)
-            return error(400, "Bad Request");
-    }
-    if (version != "HTTP/1.1" && version != "HTTP/1.0")
-        return error(400, "Bad Request");
-    bool isHead = method == "HEAD";
-    if (method != "GET" && !isHead) {
-        Response r = error(405, "Method Not Allowed");
-        r.extraHeader = "Allow: GET, HEAD\r\n";
+// Pure: the request line decides everything; header fields are not needed.
+Route route(const http::request<http::empty_body>& req) {
+    Route r;
+    const auto target = std::string_view(req.target().data(), req.target().size());
+    if ((req.version() != 10 && req.version() != 11) || target.empty() || target.front() != '/') {
+        r.status = http::status::bad_request;
         return r;
     }
-    std::string_view path = target.substr(0, target.find('?'));
-    Response r = path == "/metrics" ? Response{} : error(404, "Not Found");
-    r.head = isHead;
-    wantsMetrics = r.status == 200;
+    r.head = req.method() == http::verb::head;
+    if (req.method() != http::verb::get && !r.head) {
+        r.status = http::status::method_not_allowed;
+        r.allowHeader = true;
+        return r;
+    }
+    if (target.substr(0, target.find('?')) != "/metrics")
+        r.status = http::status::not_found;
     return r;
 }
 
 class Connection : public std::enable_shared_from_this<Connection> {
   public:
+    enum class Phase { Head, Response, Closed };
+
     Connection(std::shared_ptr<MetricsServer::State> state, tcp::socket socket)
-        : state_(std::move(state)), socket_(std::move(socket)), timer_(state_->io) {}
+        : state_(std::move(state)),
+          stream_(std::move(socket)),
+          buffer_(state_->limits.maxRequestBytes) {}
+
+    // Where this connection is in the server's list (set by the server).
+    std::list<std::shared_ptr<Connection>>::iterator position;
+
+    Phase phase() const { return phase_; }
 
     void start() {
-        request_.reserve(1024);
-        timer_.expires_after(state_->limits.timeout);
-        timer_.async_wait([self = shared_from_this()](const error_code& ec) {
-            if (!ec)
-                self->close();  // too slow: the request or the response did not finish
-        });
-        read();
+        parser_.emplace();
+        parser_->header_limit(static_cast<std::uint32_t>(state_->limits.maxRequestBytes));
+        // One deadline for the whole head, however the client spreads its bytes.
+        stream_.expires_after(state_->limits.headTimeout);
+        http::async_read_header(
+            stream_, buffer_, *parser_,
+            [self = shared_from_this()](const error_code& ec, size_t) { self->onHead(ec); });
     }
 
+    // Idempotent. Pending operations complete with an error and find it closed.
     void close() {
-        if (closed_)
+        if (phase_ == Phase::Closed)
             return;
-        closed_ = true;
+        phase_ = Phase::Closed;
         error_code ignored;
-        socket_.shutdown(tcp::socket::shutdown_both, ignored);
-        socket_.close(ignored);
-        timer_.cancel();
-        state_->connections.erase(shared_from_this());
+        stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+        stream_.socket().close(ignored);
+        if (!state_->stopped)
+            state_->connections.erase(position);
     }
 
   private:
-    void read() {
-        socket_.async_read_some(
-            asio::buffer(chunk_),
-            [self = shared_from_this()](const error_code& ec, size_t n) { self->onRead(ec, n); });
-    }
-
-    void onRead(const error_code& ec, size_t n) {
-        if (closed_)
+    void onHead(const error_code& ec) {
+        if (phase_ == Phase::Closed)
             return;
+        if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
+            respond(http::status::request_header_fields_too_large, false, false);
+            return;
+        }
         if (ec) {
-            close();  // EOF before a complete request, reset, or closed by us
+            // A request Beast's parser refused gets a 400; anything else (the client
+            // left, was too slow, was closed by us, or a socket error) has nobody
+            // to answer.
+            const bool refused =
+                ec.category() == http::make_error_code(http::error::bad_method).category() &&
+                ec != http::error::end_of_stream && ec != http::error::partial_message;
+            if (refused)
+                respond(http::status::bad_request, false, false);
+            else
+                close();
             return;
         }
-        const size_t limit = state_->limits.maxRequestBytes;
-        size_t before = request_.size();
-        request_.append(chunk_.data(), n);  // at most limit + one chunk is ever held
-        // Search from a little before the new data: the blank line may straddle reads.
-        size_t from = before >= 3 ? before - 3 : 0;
-        auto end = request_.find("\r\n\r\n", from);
-        auto endLf = request_.find("\n\n", from);
-        if (end == std::string::npos && endLf == std::string::npos) {
-            if (request_.size() > limit) {
-                respond(error(431, "Request Header Fields Too Large"));
-            } else {
-                read();
-            }
+        Route r = route(parser_->get());
+        if (r.status != http::status::ok) {
+            respond(r.status, r.head, r.allowHeader);
             return;
         }
-        size_t headEnd = std::min(end, endLf);
-        if (headEnd > limit) {
-            respond(error(431, "Request Header Fields Too Large"));
+        std::string body;
+        try {
+            body = state_->handler();
+        } catch (const std::exception&) {
+            // The collector reports errors in its metrics; only allocation failures
+            // or the like can get here. Never let them out of a handler.
+            respond(http::status::internal_server_error, r.head, false);
             return;
         }
-        bool wantsMetrics = false;
-        Response r = route(std::string_view(request_).substr(0, headEnd), wantsMetrics);
-        if (wantsMetrics) {
-            try {
-                r.body = state_->handler();
-                r.contentType = kExpositionContentType;
-            } catch (const std::exception&) {
-                // The collector reports errors in its metrics; only allocation
-                // failures or the like can get here. Never let them out of a handler.
-                bool head = r.head;
-                r = error(500, "Internal Server Error");
-                r.head = head;
-            }
-        }
-        respond(std::move(r));
+        send(http::status::ok, kExpositionContentType, std::move(body), r.head, false);
     }
 
-    void respond(Response r) {
-        head_ = "HTTP/1.1 " + std::to_string(r.status) + " " + r.reason + "\r\n";
-        head_ += "Content-Type: ";
-        head_ += r.contentType;
-        head_ += "\r\nContent-Length: " + std::to_string(r.body.size()) + "\r\n";
-        if (r.extraHeader)
-            head_ += r.extraHeader;
-        head_ += "Connection: close\r\n\r\n";
-        body_ = r.head ? std::string() : std::move(r.body);
-        std::array<asio::const_buffer, 2> buffers = {asio::buffer(head_), asio::buffer(body_)};
-        asio::async_write(socket_, buffers, [self = shared_from_this()](const error_code&, size_t) {
-            self->close();
-        });
+    void respond(http::status status, bool head, bool allowHeader) {
+        const auto text = http::obsolete_reason(status);
+        const std::string reason(text.data(), text.size());
+        send(status, "text/plain; charset=utf-8", reason + "\n", head, allowHeader);
+    }
+
+    void send(http::status status, const char* contentType, std::string body, bool head,
+              bool allowHeader) {
+        phase_ = Phase::Response;
+        response_.result(status);
+        response_.version(11);
+        response_.set(http::field::content_type, contentType);
+        response_.content_length(body.size());
+        if (allowHeader)
+            response_.set(http::field::allow, "GET, HEAD");
+        response_.set(http::field::connection, "close");
+        // HEAD: the length of what GET would send, and no body.
+        if (!head)
+            response_.body() = std::move(body);
+        stream_.expires_after(state_->limits.responseTimeout);
+        http::async_write(
+            stream_, response_,
+            [self = shared_from_this()](const error_code&, size_t) { self->close(); });
     }
 
     std::shared_ptr<MetricsServer::State> state_;
-    tcp::socket socket_;
-    asio::steady_timer timer_;
-    std::array<char, 4096> chunk_{};
-    std::string request_;
-    std::string head_;
-    std::string body_;
-    bool closed_ = false;
+    beast::tcp_stream stream_;
+    beast::flat_buffer buffer_;
+    std::optional<http::request_parser<http::empty_body>> parser_;
+    http::response<http::string_body> response_;
+    Phase phase_ = Phase::Head;
 };
 
 }  // namespace
+
+void MetricsServer::State::evictOne() {
+    auto victim = connections.begin();
+    for (auto it = connections.begin(); it != connections.end(); ++it) {
+        if ((*it)->phase() == Connection::Phase::Head) {
+            victim = it;
+            break;
+        }
+    }
+    if (victim == connections.end())
+        return;
+    auto keep = *victim;  // close() erases it from the list
+    keep->close();
+    ++evicted;
+}
 
 void MetricsServer::State::accept() {
     acceptor.async_accept([self = shared_from_this()](const error_code& ec, tcp::socket socket) {
@@ -254,14 +251,12 @@ void MetricsServer::State::accept() {
             });
             return;
         }
-        if (self->connections.size() >= self->limits.maxConnections) {
-            error_code ignored;
-            socket.close(ignored);
-        } else {
-            auto conn = std::make_shared<Connection>(self, std::move(socket));
-            self->connections.insert(conn);
-            conn->start();
-        }
+        const size_t cap = std::max<size_t>(self->limits.maxConnections, 1);
+        while (self->connections.size() >= cap)
+            self->evictOne();
+        auto conn = std::make_shared<Connection>(self, std::move(socket));
+        conn->position = self->connections.insert(self->connections.end(), conn);
+        conn->start();
         self->accept();
     });
 }
@@ -310,14 +305,18 @@ void MetricsServer::stop() {
     error_code ignored;
     state_->acceptor.close(ignored);
     state_->retryTimer.cancel();
-    auto connections = state_->connections;  // close() erases from the set
+    auto connections = std::move(state_->connections);
+    state_->connections.clear();
     for (const auto& c : connections)
         c->close();
-    state_->connections.clear();
 }
 
 size_t MetricsServer::openConnections() const {
     return state_->connections.size();
+}
+
+uint64_t MetricsServer::evictedConnections() const {
+    return state_->evicted;
 }
 
 }  // namespace gov::exporter

@@ -5,6 +5,9 @@
                         idle daemon, then one with a workload group).
   short_workload        a workload that lives 50 ms still shows in its class's
                         ended-workloads totals after the daemon reaped its group.
+  hostile_clients       100 hostile connections to governord's endpoint (40 idle,
+                        30 slowloris, 30 reconnecting with one byte): 20 scrapes
+                        from a new client each succeed within 1 s.
   prometheus_dashboard  a real Prometheus scrapes governord (and the fixture server,
                         which has every controller's files that this host lacks);
                         every PromQL expression of packaging/grafana/governor.json,
@@ -26,6 +29,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -222,6 +226,92 @@ def check_short_workload(args, procs, tmp):
         g.remove_tree()
 
 
+def check_hostile_clients(args, procs, tmp):
+    """The endpoint serves Prometheus whatever other clients do (its default limits:
+    16 connections, 3 s for a request head, the oldest idle connection evicted)."""
+    g = Governord(args, procs, tmp)
+    stop = threading.Event()
+    connected = [0]
+    lock = threading.Lock()
+    idle = []
+
+    def connect():
+        s = socket.create_connection(("127.0.0.1", g.port), timeout=5)
+        with lock:
+            connected[0] += 1
+        return s
+
+    def hostile(kind):
+        """slowloris: a request head one byte every 100 ms, never complete;
+        reconnector: one byte, then nothing; both come back when cut."""
+        head = b"GET /metrics HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 200
+        while not stop.is_set():
+            s = None
+            try:
+                s = connect()
+                s.settimeout(0.1)
+                s.send(b"G")
+                i = 1
+                while not stop.is_set():
+                    try:
+                        if s.recv(64) == b"":
+                            break  # cut by the server: come back
+                    except socket.timeout:
+                        pass
+                    if kind == "slowloris":
+                        s.send(head[i % len(head):i % len(head) + 1])
+                        i += 1
+            except OSError:
+                pass
+            finally:
+                if s is not None:
+                    s.close()
+
+    threads = []
+    try:
+        for _ in range(40):
+            idle.append(connect())
+        for kind in ["slowloris"] * 30 + ["reconnector"] * 30:
+            t = threading.Thread(target=hostile, args=(kind,), daemon=True)
+            t.start()
+            threads.append(t)
+        wait_for(lambda: connected[0] >= 200, 30, "200 hostile connections made")
+        times = []
+        failures = []
+        for i in range(20):
+            start = time.monotonic()
+            try:
+                status, body = http_get(g.url, timeout=1.0)
+                ok = status == 200 and "governor_build_info" in body
+            except (OSError, urllib.error.URLError) as e:
+                ok, status = False, repr(e)
+            took = time.monotonic() - start
+            times.append(took)
+            if not ok or took >= 1.0:
+                failures.append("scrape %d: %s after %.3f s" % (i, status, took))
+        with lock:
+            made = connected[0]
+        times.sort()
+        print("20 scrapes under 100 hostile connections (%d hostile connects in all): "
+              "median %.1f ms, max %.1f ms" % (made, times[10] * 1e3, times[-1] * 1e3))
+        if failures:
+            fail("%d of 20 scrapes failed or took 1 s or more:\n  %s"
+                 % (len(failures), "\n  ".join(failures)))
+        stop.set()
+        for t in threads:
+            t.join(timeout=10)
+        for s in idle:
+            s.close()
+        promtool_check(g.scrape(), "the daemon after the hostile clients")
+        procs.stop_checked()
+    finally:
+        stop.set()
+        for s in idle:
+            s.close()
+        procs.stop_all()
+        g.remove_tree()
+
+
 def dashboard_exprs(path):
     with open(path) as f:
         dash = json.load(f)
@@ -361,7 +451,8 @@ def check_prometheus_dashboard(args, procs, tmp):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("check", choices=["promtool", "short_workload", "prometheus_dashboard"])
+    ap.add_argument("check", choices=["promtool", "short_workload", "hostile_clients",
+                                      "prometheus_dashboard"])
     ap.add_argument("--governord", required=True)
     ap.add_argument("--fixture-server", required=True)
     ap.add_argument("--source-dir", required=True)
@@ -378,6 +469,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="gov-exporter-live-")
     try:
         {"promtool": check_promtool, "short_workload": check_short_workload,
+         "hostile_clients": check_hostile_clients,
          "prometheus_dashboard": check_prometheus_dashboard}[args.check](args, procs, tmp)
     finally:
         procs.stop_all()

@@ -5,10 +5,15 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/post.hpp>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
+#include <iostream>
 #include <thread>
+#include <vector>
 
 #include "gov/exporter/MetricsServer.hpp"
 
@@ -19,12 +24,13 @@ namespace {
 // the test talks to it with plain blocking sockets.
 class ServerFixture {
   public:
-    explicit ServerFixture(MetricsServer::Limits limits = {}) {
+    explicit ServerFixture(MetricsServer::Limits limits = {},
+                           std::string body = "governor_build_info{version=\"t\"} 1\n") {
         auto server = MetricsServer::start(
             io_, "127.0.0.1:0",
-            [this] {
+            [this, body] {
                 ++scrapes;
-                return std::string("governor_build_info{version=\"t\"} 1\n");
+                return body;
             },
             limits);
         if (!server) {
@@ -46,16 +52,25 @@ class ServerFixture {
         server_.reset();
     }
 
-    size_t openConnections() {
-        std::atomic<size_t> n{0};
+    // The server lives on the io thread: ask it there.
+    template <typename Fn>
+    auto onServerThread(Fn fn) {
         std::atomic<bool> done{false};
+        decltype(fn()) value{};
         boost::asio::post(io_, [&] {
-            n = server_->openConnections();
+            value = fn();
             done = true;
         });
         while (!done)
             std::this_thread::sleep_for(std::chrono::milliseconds(1));
-        return n;
+        return value;
+    }
+
+    size_t openConnections() {
+        return onServerThread([&] { return server_->openConnections(); });
+    }
+    uint64_t evicted() {
+        return onServerThread([&] { return server_->evictedConnections(); });
     }
 
     unsigned short port = 0;
@@ -67,14 +82,18 @@ class ServerFixture {
     std::thread thread_;
 };
 
-int connectTo(unsigned short port) {
+// A connected socket (-1 on failure, a test failure unless `quiet`).
+int connectTo(unsigned short port, bool quiet = false) {
     int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_port = htons(port);
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-        ADD_FAILURE() << "connect to port " << port << " failed";
+        if (!quiet)
+            ADD_FAILURE() << "connect to port " << port << " failed";
+        ::close(fd);
+        return -1;
     }
     timeval tv{5, 0};
     ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
@@ -129,8 +148,16 @@ TEST(MetricsServer, GetMetricsReturnsExpositionWithContentType) {
 
 TEST(MetricsServer, QueryStringIsIgnoredAndHttp10Accepted) {
     ServerFixture s;
-    std::string r = request(s.port, "GET /metrics?x=1 HTTP/1.0\n\n");
+    std::string r = request(s.port, "GET /metrics?x=1 HTTP/1.0\r\n\r\n");
     EXPECT_EQ(statusLine(r), "HTTP/1.1 200 OK");
+}
+
+// Beast's parser wants CRLF line ends (RFC 9112 lets a server accept a bare LF, it
+// does not require it); Prometheus and every HTTP client send CRLF.
+TEST(MetricsServer, BareLineFeedsAreABadRequest) {
+    ServerFixture s;
+    EXPECT_EQ(statusLine(request(s.port, "GET /metrics HTTP/1.1\n\n")), "HTTP/1.1 400 Bad Request");
+    EXPECT_EQ(s.scrapes, 0);
 }
 
 TEST(MetricsServer, HeadReturnsHeadersWithoutBody) {
@@ -206,9 +233,9 @@ TEST(MetricsServer, RequestSplitAcrossPacketsIsServed) {
     EXPECT_EQ(statusLine(r), "HTTP/1.1 200 OK");
 }
 
-TEST(MetricsServer, SilentClientIsDisconnectedAfterTimeout) {
+TEST(MetricsServer, SilentClientIsDisconnectedAtTheHeadDeadline) {
     MetricsServer::Limits limits;
-    limits.timeout = std::chrono::milliseconds(200);
+    limits.headTimeout = std::chrono::milliseconds(200);
     ServerFixture s(limits);
     int fd = connectTo(s.port);
     sendAll(fd, "GET /metrics HT");
@@ -221,21 +248,137 @@ TEST(MetricsServer, SilentClientIsDisconnectedAfterTimeout) {
     EXPECT_EQ(s.scrapes, 0);
 }
 
-TEST(MetricsServer, ConnectionsBeyondTheLimitAreClosedAtOnce) {
+TEST(MetricsServer, SlowlorisThatKeepsSendingIsCutAtTheHeadDeadline) {
     MetricsServer::Limits limits;
-    limits.maxConnections = 1;
+    limits.headTimeout = std::chrono::milliseconds(300);
     ServerFixture s(limits);
-    int idle = connectTo(s.port);
-    // Wait until the server has accepted the idle connection.
-    for (int i = 0; i < 500 && s.openConnections() < 1; ++i)
+    int fd = connectTo(s.port);
+    const std::string head = "GET /metrics HTTP/1.1\r\nX-Slow: " + std::string(400, 'a');
+    auto start = std::chrono::steady_clock::now();
+    bool cut = false;
+    // One byte every 20 ms: far more than the deadline needs, and never a complete head.
+    for (char c : head) {
+        if (::send(fd, &c, 1, MSG_NOSIGNAL) != 1) {
+            cut = true;
+            break;
+        }
+        char probe;
+        if (::recv(fd, &probe, 1, MSG_DONTWAIT) == 0) {
+            cut = true;
+            break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    auto waited = std::chrono::steady_clock::now() - start;
+    ::close(fd);
+    EXPECT_TRUE(cut) << "still open after sending " << head.size() << " bytes";
+    EXPECT_LT(waited, std::chrono::seconds(4));
+    EXPECT_GE(waited, std::chrono::milliseconds(250));
+    EXPECT_EQ(s.scrapes, 0);
+}
+
+// Waits (bounded) until the server has `n` connections open.
+bool waitForOpen(ServerFixture& s, size_t n) {
+    for (int i = 0; i < 2500 && s.openConnections() != n; ++i)
         std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    ASSERT_EQ(s.openConnections(), 1u);
+    return s.openConnections() == n;
+}
+
+TEST(MetricsServer, AtTheCapTheOldestIdleConnectionMakesRoomForANewOne) {
+    MetricsServer::Limits limits;
+    limits.maxConnections = 2;
+    limits.headTimeout = std::chrono::seconds(30);  // only an eviction can close them
+    ServerFixture s(limits);
+    int oldest = connectTo(s.port);
+    ASSERT_TRUE(waitForOpen(s, 1));
+    int younger = connectTo(s.port);
+    ASSERT_TRUE(waitForOpen(s, 2));
     std::string r = request(s.port, "GET /metrics HTTP/1.1\r\n\r\n");
-    EXPECT_EQ(r, "");
-    ::close(idle);
-    for (int i = 0; i < 500 && s.openConnections() > 0; ++i)
+    EXPECT_EQ(statusLine(r), "HTTP/1.1 200 OK");
+    EXPECT_EQ(readAll(oldest), "");  // closed by the server (EOF), not by the 5 s timeout
+    EXPECT_EQ(s.evicted(), 1u);
+    EXPECT_TRUE(waitForOpen(s, 1));  // the younger idle one
+    ::close(oldest);
+    ::close(younger);
+}
+
+TEST(MetricsServer, AClientTakingItsResponseIsEvictedOnlyWhenNoConnectionIsIdle) {
+    MetricsServer::Limits limits;
+    limits.maxConnections = 2;
+    limits.headTimeout = std::chrono::seconds(30);  // only an eviction can close them
+    // A body bigger than the socket buffers: a client that does not read it stays in
+    // the response phase.
+    ServerFixture s(limits, std::string(8 << 20, 'x'));
+    int reader = connectTo(s.port);
+    sendAll(reader, "GET /metrics HTTP/1.1\r\n\r\n");
+    ASSERT_TRUE(waitForOpen(s, 1));
+    int idle = connectTo(s.port);
+    ASSERT_TRUE(waitForOpen(s, 2));
+    int third = connectTo(s.port);  // the idle one goes, not the slow reader
+    for (int i = 0; i < 2500 && s.evicted() < 1; ++i)
         std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    EXPECT_EQ(statusLine(request(s.port, "GET /metrics HTTP/1.1\r\n\r\n")), "HTTP/1.1 200 OK");
+    EXPECT_EQ(readAll(idle), "");
+    EXPECT_EQ(s.evicted(), 1u);
+    char c;
+    EXPECT_EQ(::recv(reader, &c, 1, 0), 1);  // the response is still coming
+    ::close(idle);
+    ::close(third);
+    ::close(reader);
+}
+
+TEST(MetricsServer, AScrapeSucceedsWithinOneSecondWhileHundredHostileConnectionsAreOpen) {
+    ServerFixture s;  // the default limits: 16 connections, 3 s for a request head
+    std::atomic<bool> stop{false};
+    std::vector<int> idle;
+    std::vector<std::thread> hostile;
+    // 40 connect and say nothing.
+    for (int i = 0; i < 40; ++i)
+        idle.push_back(connectTo(s.port));
+    // 30 send a request head one byte every 100 ms, reconnecting when cut.
+    // 30 connect, send one byte, and reconnect as soon as the server closes them.
+    for (int kind = 0; kind < 2; ++kind) {
+        for (int i = 0; i < 30; ++i) {
+            hostile.emplace_back([&, kind] {
+                while (!stop) {
+                    int fd = connectTo(s.port, /*quiet=*/true);
+                    if (fd < 0)
+                        continue;
+                    timeval tv{0, 100000};
+                    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+                    const char* slow = "GET /metrics HTTP/1.1\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaa";
+                    for (size_t k = 0; !stop; ++k) {
+                        char c = kind == 0 ? slow[k % std::strlen(slow)] : 'G';
+                        if ((kind == 0 || k == 0) && ::send(fd, &c, 1, MSG_NOSIGNAL) != 1)
+                            break;
+                        char buf[64];
+                        ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+                        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK))
+                            break;  // closed by the server: come back
+                    }
+                    ::close(fd);
+                }
+            });
+        }
+    }
+    ASSERT_TRUE(waitForOpen(s, 16));
+    std::vector<double> seconds;
+    for (int i = 0; i < 10; ++i) {
+        auto start = std::chrono::steady_clock::now();
+        std::string r = request(s.port, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
+        seconds.push_back(
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+        EXPECT_EQ(statusLine(r), "HTTP/1.1 200 OK") << "scrape " << i;
+        EXPECT_LT(seconds.back(), 1.0) << "scrape " << i;
+    }
+    stop = true;
+    for (auto& t : hostile)
+        t.join();
+    for (int fd : idle)
+        ::close(fd);
+    EXPECT_GT(s.evicted(), 84u);  // at least every idle one beyond the cap
+    std::sort(seconds.begin(), seconds.end());
+    std::cout << "scrapes under 100 hostile connections: median " << seconds[5] * 1e3 << " ms, max "
+              << seconds.back() * 1e3 << " ms, " << s.evicted() << " connections evicted\n";
 }
 
 TEST(MetricsServer, StopClosesOpenConnectionsAndLetsRunReturn) {

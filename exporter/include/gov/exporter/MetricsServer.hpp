@@ -1,4 +1,5 @@
-// A small HTTP/1.1 server for GET /metrics, on the daemon's Boost.Asio io_context.
+// The Prometheus endpoint: GET /metrics over HTTP/1.1 with Boost.Beast, on the
+// daemon's Boost.Asio io_context.
 //
 // Why not prometheus-cpp's Exposer: it serves from civetweb threads, and the
 // collector reads daemon state that only the io_context thread may touch. Here
@@ -6,12 +7,18 @@
 //
 // Behaviour (one request per connection, "Connection: close"):
 // - GET or HEAD of /metrics (a query string is ignored): 200 with the handler's
-//   body; any other path: 404; any other method: 405 with "Allow: GET, HEAD";
-//   a malformed request line or an HTTP version other than 1.0/1.1: 400;
-//   a request head larger than Limits::maxRequestBytes: 431.
-// - A connection that has not sent its request head, or not taken its response,
-//   within Limits::timeout is closed.
-// - At most Limits::maxConnections at once; further connections are closed at once.
+//   body; any other path: 404; any other method: 405 with "Allow: GET, HEAD"; a
+//   request Beast's parser rejects, a target that is not a path, or an HTTP version
+//   other than 1.0/1.1: 400; a request head larger than Limits::maxRequestBytes: 431.
+// - Whatever other clients do, a scraper gets its answer:
+//   - a connection must deliver its whole request head within Limits::headTimeout
+//     from its accept (a client that trickles bytes, slowloris, is cut there too),
+//     and take its response within Limits::responseTimeout, or it is closed;
+//   - at most Limits::maxConnections are open: a new connection is always accepted,
+//     and when the cap is reached the oldest connection still waiting for its request
+//     head is closed to make room (or, if every connection is sending a response,
+//     the oldest of those: a slow reader). A scraper sends its request at once, so
+//     idle and slow clients are the ones that go.
 // - The loop is blocked only while the handler runs (the scrape) and for
 //   non-blocking socket calls; nothing a client sends can throw out of a handler.
 //
@@ -23,6 +30,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -43,7 +51,10 @@ class MetricsServer {
 
     struct Limits {
         size_t maxRequestBytes = 8192;
-        std::chrono::milliseconds timeout{10000};
+        // Prometheus sends its request right after connecting; 3 s leaves room for
+        // retransmissions on a lossy network and frees a slot a slow client holds.
+        std::chrono::milliseconds headTimeout{3000};
+        std::chrono::milliseconds responseTimeout{10000};
         size_t maxConnections = 16;
     };
 
@@ -68,8 +79,10 @@ class MetricsServer {
     // waits for this server.
     void stop();
 
-    // Connections currently open (tests).
+    // Connections currently open, and those closed so far to make room under the
+    // cap (tests).
     size_t openConnections() const;
+    uint64_t evictedConnections() const;
 
     struct State;  // shared with the connections (public for the .cpp only)
 
