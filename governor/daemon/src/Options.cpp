@@ -27,7 +27,8 @@ std::optional<Options> parseOptions(int argc, char** argv, int& exitCode) {
     app.add_option("--log-level", o.logLevel, "trace, debug, info, warn, error")
         ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
     app.add_option("--metrics-listen", o.metricsListen,
-                   "HOST:PORT of the Prometheus endpoint (default 0.0.0.0:9783; empty: off)");
+                   "HOST:PORT of the Prometheus endpoint (default 127.0.0.1:9783, loopback only: "
+                   "0.0.0.0:9783 for every interface; empty: off)");
     app.add_option("--bus", o.bus,
                    "D-Bus bus for the control API: \"system\" (default), an address such as "
                    "unix:path=/run/x/bus, or empty for none");

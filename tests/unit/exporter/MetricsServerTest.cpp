@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "gov/daemon/Options.hpp"
 #include "gov/exporter/MetricsServer.hpp"
 
 namespace gov::exporter {
@@ -398,6 +399,20 @@ TEST(MetricsServer, ListenOnBusyPortIsAnErrorNamingTheAddress) {
     auto second = MetricsServer::start(io, addr, [] { return std::string(); });
     ASSERT_FALSE(second);
     EXPECT_EQ(second.error().message(), "listen on " + addr + ": Address already in use");
+}
+
+// An endpoint without authentication that names what runs on the host is not opened
+// to every interface unless the operator asks (docs/metrics.md, "Endpoint").
+TEST(MetricsListenDefault, IsLoopbackOnly) {
+    char prog[] = "governord";
+    char* argv[] = {prog, nullptr};
+    int exitCode = -1;
+    auto options = daemon::parseOptions(1, argv, exitCode);
+    ASSERT_TRUE(options.has_value());
+    EXPECT_EQ(options->metricsListen, "127.0.0.1:9783");
+    auto endpoint = parseListenAddress(options->metricsListen);
+    ASSERT_TRUE(endpoint);
+    EXPECT_TRUE(endpoint->address().is_loopback());
 }
 
 TEST(ParseListenAddress, AcceptsIpv4Ipv6AndLocalhost) {

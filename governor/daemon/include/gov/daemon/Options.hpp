@@ -26,7 +26,7 @@ struct Options {
     std::string stateDir;                            // --state-dir
     std::string logLevel = "info";                   // --log-level
     std::chrono::milliseconds rescanInterval{5000};  // --rescan-interval (seconds)
-    std::string metricsListen = "0.0.0.0:9783";      // --metrics-listen HOST:PORT; "" = off
+    std::string metricsListen = "127.0.0.1:9783";    // --metrics-listen HOST:PORT; "" = off
     std::string bus = "system";  // --bus: "system", a D-Bus address, or "" = no D-Bus service
 };
 
