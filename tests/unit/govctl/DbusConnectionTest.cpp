@@ -116,6 +116,11 @@ class DbusConnection : public ::testing::Test {
         }
         const std::string config = "--config-file=" + (dir_ / "bus.conf").string();
         const std::string errFile = (dir_ / "bus.err").string();
+        // The socket file exists from bind(), before listen(): connecting then is
+        // refused. dbus-daemon prints its address once it accepts connections, so
+        // the test waits for that line (--print-address on a pipe), with a bound.
+        int ready[2];
+        ASSERT_EQ(::pipe2(ready, O_CLOEXEC), 0) << std::strerror(errno);
         busPid_ = ::fork();
         ASSERT_GE(busPid_, 0) << std::strerror(errno);
         if (busPid_ == 0) {
@@ -126,22 +131,38 @@ class DbusConnection : public ::testing::Test {
             ::dup2(null, 0);
             ::dup2(null, 1);
             ::dup2(err, 2);
+            ::dup2(ready[1], 3);  // dup2 clears close-on-exec on the copy
             ::execl(kDbusDaemon, kDbusDaemon, config.c_str(), "--nofork", "--nopidfile",
-                    static_cast<char*>(nullptr));
+                    "--print-address=3", static_cast<char*>(nullptr));
             ::_exit(121);
         }
+        ::close(ready[1]);
+        std::string printed;
         const auto deadline = std::chrono::steady_clock::now() + 10s;
-        while (!fs::exists(socket_) && std::chrono::steady_clock::now() < deadline) {
-            int status = 0;
-            if (::waitpid(busPid_, &status, WNOHANG) == busPid_) {
-                busPid_ = -1;
-                FAIL() << "dbus-daemon exited (status " << status
-                       << "): " << slurp(dir_ / "bus.err");
-            }
-            std::this_thread::sleep_for(10ms);
+        while (printed.find('\n') == std::string::npos) {
+            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                deadline - std::chrono::steady_clock::now());
+            pollfd pfd{ready[0], POLLIN, 0};
+            if (left.count() <= 0 || ::poll(&pfd, 1, static_cast<int>(left.count())) == 0)
+                break;
+            char buf[256];
+            const ssize_t n = ::read(ready[0], buf, sizeof buf);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n <= 0)
+                break;  // dbus-daemon exited or closed the pipe without an address
+            printed.append(buf, static_cast<size_t>(n));
         }
-        ASSERT_TRUE(fs::exists(socket_))
-            << "dbus-daemon did not create " << socket_ << ": " << slurp(dir_ / "bus.err");
+        ::close(ready[0]);
+        if (printed.find('\n') == std::string::npos) {
+            int status = 0;
+            const bool exited = ::waitpid(busPid_, &status, WNOHANG) == busPid_;
+            if (exited)
+                busPid_ = -1;
+            FAIL() << "dbus-daemon did not report that it listens on " << socket_
+                   << (exited ? " (it exited, status " + std::to_string(status) + ")" : "") << ": "
+                   << slurp(dir_ / "bus.err");
+        }
     }
 
     void TearDown() override {
