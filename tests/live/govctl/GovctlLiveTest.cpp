@@ -158,11 +158,15 @@ class GovctlLive : public ::testing::Test {
                  "  <limit name=\"max_match_rules_per_connection\">50000</limit>\n"
                  "</busconfig>\n");
         busPid_ = start({"/usr/bin/dbus-daemon", "--config-file=" + (tmp_ / "bus.conf").string(),
-                         "--nofork", "--nopidfile"},
+                         "--nofork", "--nopidfile", "--print-address=1"},
                         tmp_ / "bus.out", tmp_ / "bus.err");
-        if (!waitFor([&] { return fs::exists(socket); }, 5s)) {
+        // The socket file exists from bind(), before listen(): a connection then is
+        // refused. The address line is printed once the bus accepts connections.
+        if (!waitFor([&] { return slurp(tmp_ / "bus.out").find('\n') != std::string::npos; },
+                     10s)) {
             skipReason_ = "";
-            FAIL() << "dbus-daemon did not create " << socket << ": " << slurp(tmp_ / "bus.err");
+            FAIL() << "dbus-daemon did not report that it listens on " << socket << ": "
+                   << slurp(tmp_ / "bus.err");
         }
         ::chmod(socket.c_str(), 0777);
 

@@ -336,20 +336,29 @@ class ExecClient : public ::testing::Test {
     void startBus() {
         const std::string config = "--config-file=" + (dir_ / "bus.conf").string();
         const std::string errFile = (dir_ / "bus.err").string();
+        const std::string outFile = (dir_ / "bus.out").string();
+        std::error_code ignored;
+        fs::remove(outFile, ignored);  // a restarted bus must not be taken for the old one
         busPid_ = ::fork();
         ASSERT_GE(busPid_, 0);
         if (busPid_ == 0) {
             const int null = ::open("/dev/null", O_RDWR);
             const int err = ::open(errFile.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+            const int out = ::open(outFile.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+            if (null < 0 || err < 0 || out < 0)
+                ::_exit(120);
             ::dup2(null, 0);
-            ::dup2(null, 1);
+            ::dup2(out, 1);
             ::dup2(err, 2);
             ::execl(kDbusDaemon, kDbusDaemon, config.c_str(), "--nofork", "--nopidfile",
-                    static_cast<char*>(nullptr));
+                    "--print-address=1", static_cast<char*>(nullptr));
             ::_exit(121);
         }
-        ASSERT_TRUE(waitFor([&] { return fs::exists(dir_ / "bus"); }, 10s))
-            << slurp(dir_ / "bus.err");
+        // The socket file exists from bind(), before listen(): a connection then is
+        // refused. The address line is printed once the bus accepts connections.
+        ASSERT_TRUE(
+            waitFor([&] { return slurp(dir_ / "bus.out").find('\n') != std::string::npos; }, 10s))
+            << "dbus-daemon did not report that it listens: " << slurp(dir_ / "bus.err");
     }
     void stopBus() {
         if (busPid_ > 0) {
