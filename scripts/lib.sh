@@ -3,11 +3,14 @@
 
 GOV_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
-# Debian packages the build needs.
+# Debian packages the build needs. criu is one: its package ships the rpc.proto that
+# runtime/ compiles with protoc-c (protobuf-c-compiler) and links with
+# libprotobuf-c-dev, and governord runs its criu binary for checkpoints.
 GOV_BUILD_PACKAGES=(
     build-essential cmake ninja-build pkg-config
     libboost-dev libtomlplusplus-dev prometheus-cpp-dev libsdbus-c++-dev libsdbus-c++-bin
     libspdlog-dev libcli11-dev nlohmann-json3-dev libsystemd-dev
+    criu protobuf-c-compiler libprotobuf-c-dev
 )
 # What the test suite needs on top: GoogleTest, clang for the libFuzzer targets,
 # and the tools the test tiers start themselves (dbus-daemon, QEMU and the guest's

@@ -66,7 +66,7 @@ need_tool readelf binutils
 for c in $checks; do
     [ -f "$here/checks/$c.sh" ] || die "check script $here/checks/$c.sh does not exist"
 done
-for h in alloc forker spinner; do
+for h in alloc counter forker spinner checkpoint_tool; do
     [ -x "$helpers/gov_vm_$h" ] || die "helper $helpers/gov_vm_$h is not built"
 done
 # The guest mounts tmpfs over these (the host's / is read-only there). A tree the
@@ -99,7 +99,10 @@ log "kernel $kver ($(basename "$kdeb"))"
 # --- the initramfs: static busybox, the modules for virtio disks and 9p, our init ----
 rm -rf "$run"
 mkdir -p "$results"
-qemu_initramfs "$run/initramfs" "$busybox" "$here/guest/init" virtio_pci virtio_blk 9pnet_virtio 9p
+# veth and nf_tables (with nfnetlink) for CRIU: its kernel feature detection creates
+# a veth pair and probes nf_tables, and stops before doing anything without them.
+qemu_initramfs "$run/initramfs" "$busybox" "$here/guest/init" virtio_pci virtio_blk 9pnet_virtio 9p \
+    veth nfnetlink nf_tables
 
 # --- what the guest runs: written where the guest sees it (its results share) -------
 {
