@@ -205,6 +205,10 @@ Error failure(const CriuResp& resp, const std::string& context, int dirFd,
     if (why.empty()) {
         why = "criu reported a failure";
     }
+    // CRIU's messages end with a newline.
+    while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) {
+        why.pop_back();
+    }
     if (!logFile.empty()) {
         why += " (log: " + logFile + ")";
     }

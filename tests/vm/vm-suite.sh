@@ -101,8 +101,11 @@ rm -rf "$run"
 mkdir -p "$results"
 # veth and nf_tables (with nfnetlink) for CRIU: its kernel feature detection creates
 # a veth pair and probes nf_tables, and stops before doing anything without them.
+# crc32c_generic: what nf_tables' crc32c uses under TCG (see guest/init). The sock
+# diag modules let CRIU list a process's sockets; tun is one of its checks.
 qemu_initramfs "$run/initramfs" "$busybox" "$here/guest/init" virtio_pci virtio_blk 9pnet_virtio 9p \
-    veth nfnetlink nf_tables
+    crc32c_generic veth nfnetlink nf_tables unix_diag inet_diag tcp_diag udp_diag netlink_diag \
+    af_packet_diag tun
 
 # --- what the guest runs: written where the guest sees it (its results share) -------
 {

@@ -21,11 +21,23 @@ last_count() { local l; l=$(tail -n 1 "$1"); echo "${l%% *}"; }
 lines_at_least() { [ -f "$1" ] && [ "$(wc -l <"$1")" -ge "$2" ]; }
 count_above() { [ -f "$1" ] && [ "$(last_count "$1")" -gt "$2" ] 2>/dev/null; }
 events() { stat_field "$1/cgroup.events" "$2"; }
+# show_log DIR: the end of CRIU's logs in DIR and the tool's stderr, for a failure.
+show_log() {  # always returns 1, so that `... || show_log D || fail` fails
+    local f
+    for f in "$1"/criu-*.log "$TOOL_ERR"; do
+        [ -f "$f" ] && { echo "----- $f (last 25 lines)"; tail -n 25 "$f"; }
+    done
+    return 1
+}
 
-out=$("$TOOL" check 2>&1) || {
+# The tool's stderr (ASan's note about the spawner's stack switch, CRIU's early
+# messages) goes to a file; its stdout is one result line.
+TOOL_ERR=$WORK/tool.stderr
+tool() { "$TOOL" "$@" 2>>"$TOOL_ERR"; }
+out=$(tool check) || {
     note "criu check (console) says:"
     criu check 2>&1 | tail -n 20
-    fail "CRIU cannot work on this kernel: $out"
+    fail "CRIU cannot start here: $out"
 }
 note "$out"
 
@@ -53,7 +65,7 @@ run_in_bg "$CLASS_DIR/piped.scope" setsid sh -c 'exec "$0" "$@" </dev/null 2>/de
     "$COUNTER" "$WORK/piped.count" 100 >&7
 piped_pid=$BG_PID
 wait_until 30 lines_at_least "$WORK/piped.count" 3 || fail "the piped counter does not count"
-out=$("$TOOL" dump "$R" noncore.slice/piped.scope "$WORK/piped" noncore 2>&1) &&
+out=$(tool dump "$R" noncore.slice/piped.scope "$WORK/piped" noncore) &&
     fail "a checkpoint of a workload whose stdout is a pipe to the outside succeeded: $out"
 note "refused as it should be: $out"
 [[ $out == *"cannot re-attach"*"pipe:["* ]] || fail "the refusal does not name the pipe: $out"
@@ -62,11 +74,11 @@ expect_eq "piped.scope frozen after the refusal" "$(events "$CLASS_DIR/piped.sco
 [ -f "$WORK/piped/INCOMPLETE" ] || fail "the refused checkpoint's folder is not marked INCOMPLETE"
 n=$(last_count "$WORK/piped.count")
 wait_until 10 count_above "$WORK/piped.count" $((n + 2)) || fail "the piped counter stopped after the refusal"
-out=$("$TOOL" dump "$R" noncore.slice/piped.scope "$WORK/piped2" noncore --detach-stdio --leave-running 2>&1) ||
-    fail "checkpoint with --detach-stdio failed: $out"
+out=$(tool dump "$R" noncore.slice/piped.scope "$WORK/piped2" noncore --detach-stdio --leave-running) ||
+    show_log "$WORK/piped2" || fail "checkpoint with --detach-stdio failed: $out"
 note "with --detach-stdio: $out"
 expect_eq "lost stdio recorded" "$(field "$out" lost_stdio)" 1
-grep -q 'resource = "pipe:\[' "$WORK/piped2/manifest.toml" || fail "the manifest does not list the pipe"
+grep -Eq "^[[:space:]]*resource = [\"']pipe:\[" "$WORK/piped2/manifest.toml" || fail "the manifest does not list the pipe"
 n=$(last_count "$WORK/piped.count")
 wait_until 10 count_above "$WORK/piped.count" $((n + 2)) || fail "the piped counter stopped after --leave-running"
 kill "$piped_pid"
@@ -78,7 +90,7 @@ w1=$BG_PID
 wait_until 30 lines_at_least "$WORK/w1.count" 5 || fail "the counter does not count"
 mkdir -p "$WORK/full"
 mount -t tmpfs -o size=128k tmpfs "$WORK/full" || fail "mount a 128 KiB tmpfs"
-out=$("$TOOL" dump "$R" noncore.slice/w1.scope "$WORK/full/ck" noncore 2>&1) &&
+out=$(tool dump "$R" noncore.slice/w1.scope "$WORK/full/ck" noncore) &&
     fail "a checkpoint into a 128 KiB filesystem succeeded: $out"
 note "failed as it should: $out"
 expect_eq "w1 cgroup.freeze after the failed dump" "$(<"$CLASS_DIR/w1.scope/cgroup.freeze")" 0
@@ -94,7 +106,7 @@ umount "$WORK/full"
 # ---- 3. checkpoint, kill, restore into a fresh group of the class -----------------
 wait_until 30 lines_at_least "$WORK/w1.count" 20 || fail "the counter does not count"
 t_dump=$(now_us)
-out=$("$TOOL" dump "$R" noncore.slice/w1.scope "$WORK/ck1" noncore 2>&1) || fail "checkpoint failed: $out"
+out=$(tool dump "$R" noncore.slice/w1.scope "$WORK/ck1" noncore) || show_log "$WORK/ck1" || fail "checkpoint failed: $out"
 t_dumped=$(now_us)
 note "checkpointed: $out"
 echo "TIMING small checkpoint: $out"
@@ -103,12 +115,12 @@ wait "$w1" 2>/dev/null
 stopped_at=$(last_count "$WORK/w1.count")
 nap 1
 expect_eq "count after the kill (nothing counts)" "$(last_count "$WORK/w1.count")" "$stopped_at"
-grep -q '^class = "noncore"' "$WORK/ck1/manifest.toml" || fail "manifest has no class"
+grep -Eq "^class = [\"']noncore[\"']" "$WORK/ck1/manifest.toml" || fail "manifest has no class"
 cat "$WORK/ck1/manifest.toml"
 
 # Refused: the class's memory cannot hold the image.
 mkdir "$CLASS_DIR/r0.scope"
-out=$("$TOOL" restore "$R" noncore.slice/r0.scope "$WORK/ck1" noncore 4096 2>&1) &&
+out=$(tool restore "$R" noncore.slice/r0.scope "$WORK/ck1" noncore 4096) &&
     fail "a restore into a class with memory.max 4096 succeeded: $out"
 [[ $out == *"is below the image"* ]] || fail "the refusal does not say why: $out"
 note "refused: $out"
@@ -116,8 +128,8 @@ expect_eq "r0.scope populated after the refusal" "$(events "$CLASS_DIR/r0.scope"
 
 mkdir "$CLASS_DIR/r1.scope"
 t_restore=$(now_us)
-out=$("$TOOL" restore "$R" noncore.slice/r1.scope "$WORK/ck1" noncore "$CLASS_MEM" 2>&1) ||
-    fail "restore failed: $out"
+out=$(tool restore "$R" noncore.slice/r1.scope "$WORK/ck1" noncore "$CLASS_MEM") ||
+    show_log "$WORK/ck1" || fail "restore failed: $out"
 t_restored=$(now_us)
 note "restored: $out"
 echo "TIMING small restore: $out"
@@ -152,8 +164,8 @@ mem=$(<"$CLASS_DIR/r1.scope/memory.current")
 note "class usage_usec +$((u1 - u0)) in 1 s, r1.scope memory.current $mem"
 
 # A second checkpoint of the restored workload (criu issue 1034 was about exactly this).
-out=$("$TOOL" dump "$R" noncore.slice/r1.scope "$WORK/ck1b" noncore --leave-running 2>&1) ||
-    fail "a second checkpoint of the restored workload failed: $out"
+out=$(tool dump "$R" noncore.slice/r1.scope "$WORK/ck1b" noncore --leave-running) ||
+    show_log "$WORK/ck1b" || fail "a second checkpoint of the restored workload failed: $out"
 note "second checkpoint (left running): $out"
 n=$(last_count "$WORK/w1.count")
 wait_until 10 count_above "$WORK/w1.count" $((n + 2)) || fail "the restored counter stopped after --leave-running"
@@ -163,14 +175,14 @@ echo 1 >"$CLASS_DIR/r1.scope/cgroup.kill"
 start_counter big "$WORK/big.count" 500 256
 big=$BG_PID
 wait_until 120 lines_at_least "$WORK/big.count" 2 || fail "the 256 MiB counter does not count"
-out=$("$TOOL" dump "$R" noncore.slice/big.scope "$WORK/ck2" noncore 2>&1) || fail "checkpoint (256 MiB) failed: $out"
+out=$(tool dump "$R" noncore.slice/big.scope "$WORK/ck2" noncore) || show_log "$WORK/ck2" || fail "checkpoint (256 MiB) failed: $out"
 echo "TIMING 256MiB checkpoint: $out"
 mem=$(field "$out" memory_bytes)
 [ "$mem" -ge $((256 * 1024 * 1024)) ] || fail "memory_bytes $mem is below the 256 MiB the workload holds"
 wait "$big" 2>/dev/null
 stopped_at=$(last_count "$WORK/big.count")
 mkdir "$CLASS_DIR/r2.scope"
-out=$("$TOOL" restore "$R" noncore.slice/r2.scope "$WORK/ck2" noncore "$CLASS_MEM" 2>&1) || fail "restore (256 MiB) failed: $out"
+out=$(tool restore "$R" noncore.slice/r2.scope "$WORK/ck2" noncore "$CLASS_MEM") || show_log "$WORK/ck2" || fail "restore (256 MiB) failed: $out"
 echo "TIMING 256MiB restore: $out"
 wait_until 120 count_above "$WORK/big.count" $((stopped_at + 1)) || fail "the restored 256 MiB counter does not count on"
 grep -q CORRUPT "$WORK/big.count" && fail "the restored memory is not what was dumped"

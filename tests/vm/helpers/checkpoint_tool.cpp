@@ -24,12 +24,11 @@ int main(int argc, char** argv) {
             std::cout << "error: " << v.error().message() << "\n";
             return 1;
         }
+        // CRIU's CHECK also fails for optional features (e.g. a missing diag module)
+        // that a dump may not need: reported, not fatal; the dump decides.
         auto c = criu.check();
-        if (!c) {
-            std::cout << "error: " << c.error().message() << "\n";
-            return 1;
-        }
-        std::cout << "criu_version=" << v->text() << " check=ok\n";
+        std::cout << "criu_version=" << v->text()
+                  << " check=" << (c ? "ok" : "failed (" + c.error().message() + ")") << "\n";
         return 0;
     }
     if ((cmd != "dump" && cmd != "restore") || argc < 6) {
