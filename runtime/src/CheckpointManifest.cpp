@@ -301,7 +301,7 @@ std::string formatManifest(const CheckpointManifest& m) {
         t.insert("lost_stdio", std::move(arr));
     }
     std::ostringstream out;
-    out << "# Governor checkpoint manifest (see docs/checkpoint.md)\n" << t << "\n";
+    out << "# Governor checkpoint manifest (format: gov/runtime/CheckpointManifest.hpp)\n" << t << "\n";
     return out.str();
 }
 
