@@ -6,7 +6,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <ctime>
+#include <optional>
 #include <set>
 
 #include "gov/runtime/Fd.hpp"
@@ -70,16 +73,11 @@ Result<void> writeFileAt(int dirFd, const std::string& name, const std::string& 
     return success();
 }
 
-Result<std::string> readFileAt(int dirFd, const std::string& name, const std::string& dir) {
-    const std::string context = "read " + dir + "/" + name;
-    Fd fd(::openat(dirFd, name.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!fd.valid()) {
-        return Error::fromErrno(context);
-    }
+Result<std::string> readAll(int fd, const std::string& context) {
     std::string text;
     char buf[8192];
     ssize_t n;
-    while ((n = ::read(fd.get(), buf, sizeof buf)) > 0) {
+    while ((n = ::read(fd, buf, sizeof buf)) > 0) {
         text.append(buf, static_cast<size_t>(n));
         if (text.size() > (1u << 20)) {
             return Error::withReason(context, "larger than 1 MiB", std::errc::file_too_large);
@@ -89,6 +87,23 @@ Result<std::string> readFileAt(int dirFd, const std::string& name, const std::st
         return Error::fromErrno(context);
     }
     return text;
+}
+
+Result<std::string> readFileAt(int dirFd, const std::string& name, const std::string& dir) {
+    const std::string context = "read " + dir + "/" + name;
+    Fd fd(::openat(dirFd, name.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+    if (!fd.valid()) {
+        return Error::fromErrno(context);
+    }
+    return readAll(fd.get(), context);
+}
+
+std::optional<FileFacts> factsOf(int fd) {
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) {
+        return std::nullopt;
+    }
+    return FileFacts{st.st_uid, st.st_mode};
 }
 
 // A failed checkpoint's folder: the images go (they are useless and may fill a
@@ -137,36 +152,106 @@ Result<ImageSizes> measureImages(int dirFd) {
     return sizes;
 }
 
-Result<CheckpointOutcome> checkpointGroup(const CgroupFs& fs, const Criu& criu,
-                                          const CheckpointRequest& req) {
-    const auto t0 = Clock::now();
-    const std::string context = "checkpoint " + groupDisplayName(req.group);
-    if (req.group.empty() || !fs.exists(req.group)) {
-        return Error(std::errc::no_such_file_or_directory, context);
+Result<CheckpointFolder> openCheckpointFolder(const std::string& path,
+                                              const CheckpointFolderVet& vet) {
+    const std::string context = "checkpoint folder " + path;
+    if (path.empty() || path.front() != '/') {
+        return Error::withReason(context, "not an absolute path", std::errc::invalid_argument);
     }
-    // The folder: ours alone, and empty, so that cleaning up after a failure can
-    // never remove anything that was there before.
-    if (::mkdir(req.dir.c_str(), 0700) != 0 && errno != EEXIST) {
-        return Error::fromErrno(context + ": mkdir " + req.dir);
+    // "/srv/ck/" is "/srv/ck"; "/" has no name to create.
+    std::string trimmed = path;
+    while (trimmed.size() > 1 && trimmed.back() == '/') {
+        trimmed.pop_back();
     }
-    Fd dirFd(::open(req.dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!dirFd.valid()) {
-        return Error::fromErrno(context + ": open " + req.dir);
+    const size_t slash = trimmed.rfind('/');
+    CheckpointFolder f;
+    f.path = path;
+    f.name = trimmed.substr(slash + 1);
+    if (f.name.empty() || f.name == "." || f.name == "..") {
+        return Error::withReason(context, "names no folder", std::errc::invalid_argument);
     }
-    auto existing = entries(dirFd.get(), req.dir);
+    const std::string parentPath = slash == 0 ? "/" : trimmed.substr(0, slash);
+    f.parent = Fd(::open(parentPath.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!f.parent.valid()) {
+        return Error::fromErrno(context + ": open " + parentPath);
+    }
+    auto parentFacts = factsOf(f.parent.get());
+    if (!parentFacts) {
+        return Error::fromErrno(context + ": stat " + parentPath);
+    }
+    std::optional<FileFacts> dirFacts;
+    struct stat st {};
+    if (::fstatat(f.parent.get(), f.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
+        dirFacts = FileFacts{st.st_uid, st.st_mode};
+    } else if (errno != ENOENT) {
+        return Error::fromErrno(context + ": stat");
+    }
+    if (vet) {
+        GOV_TRY(vet(dirFacts, *parentFacts, path));
+    }
+    if (!dirFacts) {
+        if (::mkdirat(f.parent.get(), f.name.c_str(), 0700) != 0) {
+            if (errno == EEXIST) {
+                return Error::withReason(context, "appeared while it was being created",
+                                         std::errc::file_exists);
+            }
+            return Error::fromErrno(context + ": mkdir");
+        }
+        f.created = true;
+        // Whoever can write the parent could swap the new folder for a symlink or a
+        // folder of theirs before it is opened: it must still be the one made here.
+        f.dir = Fd(::openat(f.parent.get(), f.name.c_str(),
+                            O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+        auto made = f.dir.valid() ? factsOf(f.dir.get()) : std::nullopt;
+        if (!made || made->uid != ::geteuid() || !S_ISDIR(made->mode)) {
+            return Error::withReason(context, "was replaced while it was being created",
+                                     std::errc::file_exists);
+        }
+    } else {
+        f.dir = Fd(::openat(f.parent.get(), f.name.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+        if (!f.dir.valid()) {
+            return Error::fromErrno(context + ": open");
+        }
+    }
+    // Ours alone, and empty, so that cleaning up after a failure can never remove
+    // anything that was there before.
+    auto existing = entries(f.dir.get(), path);
     if (!existing) {
         return std::move(existing).error().wrap(context);
     }
     if (!existing->empty()) {
-        return Error::withReason(context, req.dir + " is not empty", std::errc::file_exists);
+        return Error::withReason(context, "not empty", std::errc::file_exists);
+    }
+    return f;
+}
+
+Result<CheckpointOutcome> checkpointGroup(const CgroupFs& fs, const Criu& criu,
+                                          const CheckpointRequest& req, CheckpointFolder& folder) {
+    const auto t0 = Clock::now();
+    const std::string context = "checkpoint " + groupDisplayName(req.group);
+    const std::string& dir = folder.path;
+    const int dirFd = folder.dir.get();
+    // Before the freeze nothing has been written: a folder made for this call goes
+    // again (rmdir removes only an empty one).
+    auto early = [&](Error e) -> Error {
+        if (folder.created) {
+            ::unlinkat(folder.parent.get(), folder.name.c_str(), AT_REMOVEDIR);
+        }
+        return e;
+    };
+    if (dirFd < 0) {
+        return Error::withReason(context, "no open checkpoint folder", std::errc::invalid_argument);
+    }
+    if (req.group.empty() || !fs.exists(req.group)) {
+        return early(Error(std::errc::no_such_file_or_directory, context));
     }
     auto version = criu.version();
     if (!version) {
-        return std::move(version).error().wrap(context);
+        return early(std::move(version).error().wrap(context));
     }
     auto freezeState = fs.read(req.group, "cgroup.freeze");
     if (!freezeState) {
-        return std::move(freezeState).error().wrap(context);
+        return early(std::move(freezeState).error().wrap(context));
     }
     const bool wasFrozen = !freezeState->empty() && (*freezeState)[0] == '1';
 
@@ -174,12 +259,15 @@ Result<CheckpointOutcome> checkpointGroup(const CgroupFs& fs, const Criu& criu,
     const auto tFreeze = Clock::now();
     // Governor freezes, waiting for "frozen 1" with its own bound and undo; CRIU is
     // then told the group (freeze_cgroup) so it seizes every task of it as it is.
-    GOV_TRY(freeze(fs, req.group, req.freezeTimeout));
+    auto frozen = freeze(fs, req.group, req.freezeTimeout);
+    if (!frozen) {
+        return early(std::move(frozen).error());
+    }
     // Every failure from here: thaw (unless the group was frozen before us) and
     // leave an incomplete folder, never a half-dumped, still-frozen workload.
     auto undo = [&](Error e) -> Error {
         e.wrap(context);
-        markIncomplete(dirFd.get(), req.dir, e.message(), dump.logFile);
+        markIncomplete(dirFd, dir, e.message(), dump.logFile);
         if (!wasFrozen) {
             auto t = thaw(fs, req.group, req.freezeTimeout);
             if (!t) {
@@ -196,6 +284,20 @@ Result<CheckpointOutcome> checkpointGroup(const CgroupFs& fs, const Criu& criu,
     }
     if (pids->empty()) {
         return undo(Error::withReason("", "the group has no process", std::errc::no_such_process));
+    }
+    // Frozen tasks cannot exec or change ids: these are the credentials CRIU dumps.
+    auto creds = readCreds(req.procRoot, *pids);
+    if (!creds) {
+        return undo(std::move(creds).error());
+    }
+    const std::optional<uid_t> owner = plainOwner(*creds);
+    if (req.requireOwner && owner != req.requireOwner) {
+        return undo(
+            Error::withReason("",
+                              "its processes are no longer all plain processes of uid " +
+                                  std::to_string(*req.requireOwner) +
+                                  " (another uid, a setuid or setgid program, or capabilities)",
+                              std::errc::permission_denied));
     }
     auto parents = readParents(req.procRoot, *pids);
     if (!parents) {
@@ -229,7 +331,7 @@ Result<CheckpointOutcome> checkpointGroup(const CgroupFs& fs, const Criu& criu,
     }
 
     dump.pid = *root;
-    dump.imagesDirFd = dirFd.get();
+    dump.imagesDirFd = dirFd;
     dump.freezeCgroup = fs.absolute(req.group);
     // Alive after the dump: the workload is killed by us only once the manifest is
     // on disk (CRIU's own kill would come before it).
@@ -248,10 +350,10 @@ Result<CheckpointOutcome> checkpointGroup(const CgroupFs& fs, const Criu& criu,
         return undo(std::move(dumped).error());
     }
     // The images must be durable before the only other copy of the state dies.
-    if (::syncfs(dirFd.get()) != 0) {
-        return undo(Error::fromErrno("syncfs " + req.dir));
+    if (::syncfs(dirFd) != 0) {
+        return undo(Error::fromErrno("syncfs " + dir));
     }
-    auto sizes = measureImages(dirFd.get());
+    auto sizes = measureImages(dirFd);
     if (!sizes) {
         return undo(std::move(sizes).error());
     }
@@ -259,6 +361,8 @@ Result<CheckpointOutcome> checkpointGroup(const CgroupFs& fs, const Criu& criu,
     m.created = utcNow();
     m.criuVersion = version->text();
     m.group = req.group;
+    m.ownerUid = owner.value_or(0);
+    m.ownerGids = heldGids(*creds);
     m.command = std::move(*command);
     if (m.command.empty()) {
         m.command = {"?"};  // a kernel thread has none; a workload always has one
@@ -269,24 +373,24 @@ Result<CheckpointOutcome> checkpointGroup(const CgroupFs& fs, const Criu& criu,
     m.lostStdio = lost;
     const std::string tmp = std::string(kManifestFile) + ".tmp";
     std::string text = formatManifest(m);
-    auto w = writeFileAt(dirFd.get(), tmp, text, req.dir);
+    auto w = writeFileAt(dirFd, tmp, text, dir);
     if (!w) {
         return undo(std::move(w).error());
     }
     // image_bytes counts the manifest too: measured again with it in place.
-    if (auto again = measureImages(dirFd.get())) {
+    if (auto again = measureImages(dirFd)) {
         m.imageBytes = again->total;
         text = formatManifest(m);
-        auto w2 = writeFileAt(dirFd.get(), tmp, text, req.dir);
+        auto w2 = writeFileAt(dirFd, tmp, text, dir);
         if (!w2) {
             return undo(std::move(w2).error());
         }
     }
-    if (::renameat(dirFd.get(), tmp.c_str(), dirFd.get(), kManifestFile) != 0) {
-        return undo(Error::fromErrno("rename " + tmp + " to " + kManifestFile + " in " + req.dir));
+    if (::renameat(dirFd, tmp.c_str(), dirFd, kManifestFile) != 0) {
+        return undo(Error::fromErrno("rename " + tmp + " to " + kManifestFile + " in " + dir));
     }
-    if (::fsync(dirFd.get()) != 0) {
-        return undo(Error::fromErrno("fsync " + req.dir));
+    if (::fsync(dirFd) != 0) {
+        return undo(Error::fromErrno("fsync " + dir));
     }
 
     CheckpointOutcome out;
@@ -295,7 +399,7 @@ Result<CheckpointOutcome> checkpointGroup(const CgroupFs& fs, const Criu& criu,
         if (!wasFrozen) {
             auto t = thaw(fs, req.group, req.freezeTimeout);
             if (!t) {
-                return std::move(t).error().wrap(context + ": written to " + req.dir +
+                return std::move(t).error().wrap(context + ": written to " + dir +
                                                  " but the group stays frozen");
             }
         }
@@ -303,7 +407,7 @@ Result<CheckpointOutcome> checkpointGroup(const CgroupFs& fs, const Criu& criu,
         // cgroup.kill reaches frozen tasks too (SIGKILL is always delivered).
         auto k = kill(fs, req.group, std::chrono::seconds(10));
         if (!k) {
-            return std::move(k).error().wrap(context + ": written to " + req.dir +
+            return std::move(k).error().wrap(context + ": written to " + dir +
                                              " but the group was not killed");
         }
     }
@@ -312,13 +416,15 @@ Result<CheckpointOutcome> checkpointGroup(const CgroupFs& fs, const Criu& criu,
     return out;
 }
 
-Result<CheckpointManifest> readCheckpoint(const std::string& dir) {
-    const std::string context = "checkpoint " + dir;
-    Fd dirFd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!dirFd.valid()) {
+Result<OpenedCheckpoint> openCheckpoint(const std::string& path, const CheckpointVet& vet) {
+    const std::string context = "checkpoint " + path;
+    OpenedCheckpoint c;
+    c.path = path;
+    c.dir = Fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!c.dir.valid()) {
         return Error::fromErrno(context);
     }
-    auto incomplete = readFileAt(dirFd.get(), kIncompleteFile, dir);
+    auto incomplete = readFileAt(c.dir.get(), kIncompleteFile, path);
     if (incomplete) {
         std::string why = *incomplete;
         while (!why.empty() && why.back() == '\n') {
@@ -326,30 +432,54 @@ Result<CheckpointManifest> readCheckpoint(const std::string& dir) {
         }
         return Error::withReason(context, "incomplete (" + why + ")", std::errc::invalid_argument);
     }
-    auto text = readFileAt(dirFd.get(), kManifestFile, dir);
-    if (!text) {
+    Fd manifest(::openat(c.dir.get(), kManifestFile, O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+    if (!manifest.valid()) {
         return Error::withReason(
             context,
             std::string("no ") + kManifestFile +
-                " (not a complete Governor checkpoint): " + text.error().reason(),
+                " (not a complete Governor checkpoint): " + std::strerror(errno),
             std::errc::invalid_argument);
+    }
+    auto dirFacts = factsOf(c.dir.get());
+    auto manifestFacts = factsOf(manifest.get());
+    if (!dirFacts || !manifestFacts) {
+        return Error::fromErrno(context + ": stat");
+    }
+    if (!S_ISREG(manifestFacts->mode)) {
+        return Error::withReason(context, std::string(kManifestFile) + " is not a regular file",
+                                 std::errc::invalid_argument);
+    }
+    if (vet) {
+        GOV_TRY(vet(*dirFacts, *manifestFacts, path));
+    }
+    auto text = readAll(manifest.get(), "read " + path + "/" + kManifestFile);
+    if (!text) {
+        return std::move(text).error();
     }
     auto m = parseManifest(*text);
     if (!m) {
         return std::move(m).error().wrap(context);
     }
-    return m;
+    c.manifest = std::move(*m);
+    return c;
+}
+
+Result<CheckpointManifest> readCheckpoint(const std::string& dir) {
+    auto c = openCheckpoint(dir);
+    if (!c) {
+        return std::move(c).error();
+    }
+    return std::move(c->manifest);
 }
 
 Result<RestoreOutcome> restoreIntoGroup(const CgroupFs& fs, const Criu& criu,
-                                        const RestoreRequest& req) {
+                                        const RestoreRequest& req,
+                                        const OpenedCheckpoint& checkpoint) {
     const auto t0 = Clock::now();
-    const std::string context = "restore " + req.dir + " into " + groupDisplayName(req.group);
-    auto m = readCheckpoint(req.dir);
-    if (!m) {
-        return std::move(m).error();
-    }
-    GOV_TRY(checkMemoryFits(*m, req.className, req.classMemoryMax));
+    const std::string context =
+        "restore " + checkpoint.path + " into " + groupDisplayName(req.group);
+    const CheckpointManifest& m = checkpoint.manifest;
+    GOV_TRY(checkMemoryFits(m, req.className, req.classMemoryMax));
     auto present = subtreeProcesses(fs, req.group);
     if (!present) {
         return std::move(present).error().wrap(context);
@@ -362,14 +492,10 @@ Result<RestoreOutcome> restoreIntoGroup(const CgroupFs& fs, const Criu& criu,
     if (!cg) {
         return std::move(cg).error().wrap(context);
     }
-    Fd dirFd(::open(req.dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!dirFd.valid()) {
-        return Error::fromErrno(context + ": open " + req.dir);
-    }
     CriuRestoreOptions opts;
-    opts.imagesDirFd = dirFd.get();
+    opts.imagesDirFd = checkpoint.dir.get();
     std::set<std::string> keys;
-    for (const auto& l : m->lostStdio) {
+    for (const auto& l : m.lostStdio) {
         keys.insert(l.resource);
     }
     opts.inheritNull.assign(keys.begin(), keys.end());
@@ -388,7 +514,7 @@ Result<RestoreOutcome> restoreIntoGroup(const CgroupFs& fs, const Criu& criu,
             std::errc::io_error);
     }
     RestoreOutcome out;
-    out.manifest = std::move(*m);
+    out.manifest = m;
     out.pid = *pid;
     out.took = since(t0);
     return out;

@@ -20,9 +20,9 @@ Error bad(const std::string& key, const std::string& why) {
 // Every key of the top level and of a lost_stdio entry, in the order they are
 // written; anything else is refused.
 const std::vector<std::string> kTopKeys = {
-    "format",       "created",     "governor_version", "criu_version", "class",
-    "group",        "owner_uid",   "command",          "root_pid",     "processes",
-    "memory_bytes", "image_bytes", "limits",           "lost_stdio"};
+    "format",    "created",      "governor_version", "criu_version", "class",
+    "group",     "owner_uid",    "owner_gids",       "command",      "root_pid",
+    "processes", "memory_bytes", "image_bytes",      "limits",       "lost_stdio"};
 const std::vector<std::string> kLostKeys = {"pid", "fd", "resource"};
 
 Result<void> onlyKnownKeys(const toml::table& t, const std::vector<std::string>& known,
@@ -166,6 +166,29 @@ Result<CheckpointManifest> fromTable(const toml::table& t) {
         return std::move(owner).error();
     }
     m.ownerUid = static_cast<uint32_t>(*owner);
+    const toml::node* gids = t.get("owner_gids");
+    if (gids == nullptr) {
+        return bad("owner_gids", "missing");
+    }
+    const toml::array* gidArray = gids->as_array();
+    if (gidArray == nullptr) {
+        return bad("owner_gids", "not an array of gids");
+    }
+    for (size_t i = 0; i < gidArray->size(); ++i) {
+        const std::string key = "owner_gids[" + std::to_string(i) + "]";
+        const toml::node& n = (*gidArray)[i];
+        if (!n.is_integer()) {
+            return bad(key, "not an integer");
+        }
+        int64_t v = *n.value<int64_t>();
+        if (v < 0 || v > int64_t{std::numeric_limits<uint32_t>::max()} - 1) {
+            return bad(key, std::to_string(v) + " is not a gid");
+        }
+        m.ownerGids.push_back(static_cast<uint32_t>(v));
+    }
+    // One order, so that a manifest reads back equal to what was written.
+    std::sort(m.ownerGids.begin(), m.ownerGids.end());
+    m.ownerGids.erase(std::unique(m.ownerGids.begin(), m.ownerGids.end()), m.ownerGids.end());
     auto rootPid = needInt(t, "root_pid", 1, std::numeric_limits<pid_t>::max());
     if (!rootPid) {
         return std::move(rootPid).error();
@@ -273,6 +296,11 @@ std::string formatManifest(const CheckpointManifest& m) {
     t.insert("class", m.className);
     t.insert("group", m.group);
     t.insert("owner_uid", static_cast<int64_t>(m.ownerUid));
+    toml::array gids;
+    for (uint32_t g : m.ownerGids) {
+        gids.push_back(static_cast<int64_t>(g));
+    }
+    t.insert("owner_gids", std::move(gids));
     toml::array argv;
     for (const auto& a : m.command) {
         argv.push_back(a);
@@ -301,7 +329,8 @@ std::string formatManifest(const CheckpointManifest& m) {
         t.insert("lost_stdio", std::move(arr));
     }
     std::ostringstream out;
-    out << "# Governor checkpoint manifest (format: gov/runtime/CheckpointManifest.hpp)\n" << t << "\n";
+    out << "# Governor checkpoint manifest (format: gov/runtime/CheckpointManifest.hpp)\n"
+        << t << "\n";
     return out.str();
 }
 

@@ -5,6 +5,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <set>
@@ -49,7 +50,152 @@ std::string hex(uint64_t v) {
     return buf;
 }
 
+// The value of the "Key:" line of a status text (without the key and the leading
+// blanks); nullopt when there is no such line.
+std::optional<std::string_view> statusLine(std::string_view text, std::string_view key) {
+    size_t at = 0;
+    while (at < text.size()) {
+        size_t end = text.find('\n', at);
+        if (end == std::string_view::npos) {
+            end = text.size();
+        }
+        std::string_view line = text.substr(at, end - at);
+        if (line.size() > key.size() && line.substr(0, key.size()) == key &&
+            line[key.size()] == ':') {
+            line.remove_prefix(key.size() + 1);
+            while (!line.empty() && (line.front() == '\t' || line.front() == ' ')) {
+                line.remove_prefix(1);
+            }
+            return line;
+        }
+        at = end + 1;
+    }
+    return std::nullopt;
+}
+
+// Blank-separated numbers in `base`; nullopt when any field is not one.
+std::optional<std::vector<uint64_t>> numbers(std::string_view s, int base) {
+    std::vector<uint64_t> out;
+    size_t i = 0;
+    while (i < s.size()) {
+        while (i < s.size() && (s[i] == ' ' || s[i] == '\t')) {
+            ++i;
+        }
+        if (i == s.size()) {
+            break;
+        }
+        uint64_t v = 0;
+        auto [ptr, ec] = std::from_chars(s.data() + i, s.data() + s.size(), v, base);
+        if (ec != std::errc() || (ptr != s.data() + s.size() && *ptr != ' ' && *ptr != '\t')) {
+            return std::nullopt;
+        }
+        out.push_back(v);
+        i = static_cast<size_t>(ptr - s.data());
+    }
+    return out;
+}
+
 }  // namespace
+
+Result<ProcCreds> parseProcCreds(std::string_view text) {
+    const std::string context = "parse /proc status";
+    ProcCreds c;
+    for (auto [key, out] : {std::pair{"Uid", c.uids}, std::pair{"Gid", c.gids}}) {
+        auto line = statusLine(text, key);
+        auto ids = line ? numbers(*line, 10) : std::nullopt;
+        if (!ids || ids->size() != 4) {
+            return Error::withReason(context, std::string("no ") + key + " line with four ids");
+        }
+        for (size_t i = 0; i < 4; ++i) {
+            out[i] = static_cast<uint32_t>((*ids)[i]);
+        }
+    }
+    if (auto line = statusLine(text, "Groups")) {
+        auto ids = numbers(*line, 10);
+        if (!ids) {
+            return Error::withReason(context, "the Groups line is not a list of gids");
+        }
+        for (uint64_t g : *ids) {
+            c.groups.push_back(static_cast<gid_t>(g));
+        }
+    }
+    struct CapLine {
+        const char* key;
+        uint64_t* out;
+        bool required;
+    };
+    for (auto [key, out, required] :
+         {CapLine{"CapPrm", &c.capPermitted, true}, CapLine{"CapEff", &c.capEffective, true},
+          CapLine{"CapAmb", &c.capAmbient, false}}) {
+        auto line = statusLine(text, key);
+        if (!line) {
+            if (required) {
+                return Error::withReason(context, std::string("no ") + key + " line");
+            }
+            continue;
+        }
+        auto v = numbers(*line, 16);
+        if (!v || v->size() != 1) {
+            return Error::withReason(context, std::string("the ") + key + " line is not hex");
+        }
+        *out = v->front();
+    }
+    return c;
+}
+
+Result<std::vector<ProcCreds>> readCreds(const std::string& procRoot,
+                                         const std::vector<pid_t>& pids) {
+    std::vector<ProcCreds> out;
+    for (pid_t pid : pids) {
+        const std::string path = procRoot + "/" + std::to_string(pid) + "/status";
+        auto text = readWhole(path);
+        if (!text) {
+            return std::move(text).error();
+        }
+        auto creds = parseProcCreds(*text);
+        if (!creds) {
+            return std::move(creds).error().wrap(path);
+        }
+        creds->pid = pid;
+        out.push_back(std::move(*creds));
+    }
+    return out;
+}
+
+std::optional<uid_t> plainOwner(const std::vector<ProcCreds>& creds) {
+    if (creds.empty()) {
+        return std::nullopt;
+    }
+    const uid_t owner = creds.front().uids[0];
+    for (const auto& c : creds) {
+        for (uid_t u : c.uids) {
+            if (u != owner) {
+                return std::nullopt;
+            }
+        }
+        if (owner == 0) {
+            continue;  // root's own workload: only root restores it anyway
+        }
+        for (gid_t g : c.gids) {
+            if (g != c.gids[0]) {
+                return std::nullopt;
+            }
+        }
+        if (c.capPermitted != 0 || c.capEffective != 0 || c.capAmbient != 0) {
+            return std::nullopt;
+        }
+    }
+    return owner;
+}
+
+std::vector<gid_t> heldGids(const std::vector<ProcCreds>& creds) {
+    std::set<gid_t> all;
+    for (const auto& c : creds) {
+        all.insert(std::begin(c.gids), std::end(c.gids));
+        all.insert(c.groups.begin(), c.groups.end());
+    }
+    return {all.begin(), all.end()};
+}
 
 Result<pid_t> parseStatPpid(std::string_view text) {
     size_t close = text.rfind(')');

@@ -14,6 +14,7 @@ CheckpointManifest sample() {
     m.className = "adhoc";
     m.group = "adhoc.slice/exec-812-3.scope";
     m.ownerUid = 1000;
+    m.ownerGids = {27, 1000};
     m.command = {"python3", "count.py", "--out", "a b\"c"};
     m.rootPid = 812;
     m.processes = 3;
@@ -62,7 +63,7 @@ TEST(CheckpointManifest, LimitsAndLostStdioAreOptional) {
 TEST(CheckpointManifest, EveryRequiredKeyIsNamedWhenMissing) {
     for (const char* key :
          {"format", "created", "governor_version", "criu_version", "class", "group", "owner_uid",
-          "command", "root_pid", "processes", "memory_bytes", "image_bytes"}) {
+          "owner_gids", "command", "root_pid", "processes", "memory_bytes", "image_bytes"}) {
         std::string text = formatManifest(sample());
         std::string line = std::string("\n") + key + " = ";
         size_t at = text.find(line);
@@ -88,6 +89,12 @@ TEST(CheckpointManifest, RefusesUnknownKeys) {
 TEST(CheckpointManifest, RefusesBadValuesNamingTheKey) {
     EXPECT_EQ(errorOf(edited("owner_uid = 1000", "owner_uid = -1")),
               "manifest: owner_uid: -1 is out of range [0, 4294967294]");
+    EXPECT_EQ(errorOf(edited("owner_gids = [ 27, 1000 ]", "owner_gids = [ 27, 'wheel' ]")),
+              "manifest: owner_gids[1]: not an integer");
+    EXPECT_EQ(errorOf(edited("owner_gids = [ 27, 1000 ]", "owner_gids = [ 4294967295 ]")),
+              "manifest: owner_gids[0]: 4294967295 is not a gid");
+    EXPECT_EQ(errorOf(edited("owner_gids = [ 27, 1000 ]", "owner_gids = 27")),
+              "manifest: owner_gids: not an array of gids");
     EXPECT_EQ(errorOf(edited("root_pid = 812", "root_pid = \"812\"")),
               "manifest: root_pid: not an integer");
     EXPECT_EQ(errorOf(edited("group = 'adhoc.slice/exec-812-3.scope'", "group = '../etc'")),
@@ -104,6 +111,12 @@ TEST(CheckpointManifest, RefusesBadValuesNamingTheKey) {
     EXPECT_EQ(errorOf(edited("'python3'", "3")), "manifest: command[0]: not a string");
     EXPECT_EQ(errorOf(edited("criu_version = '3.17.1'", "criu_version = ''")),
               "manifest: criu_version: empty");
+}
+
+TEST(CheckpointManifest, OwnerGidsReadBackSortedOnce) {
+    auto m = parseManifest(edited("owner_gids = [ 27, 1000 ]", "owner_gids = [ 1000, 27, 1000 ]"));
+    ASSERT_TRUE(m.ok()) << m.error().message();
+    EXPECT_EQ(m->ownerGids, (std::vector<uint32_t>{27, 1000}));
 }
 
 TEST(CheckpointManifest, SyntaxErrorsNameTheLine) {

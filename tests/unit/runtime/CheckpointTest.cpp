@@ -4,9 +4,11 @@
 // workload is a real child of this test (stdio as each test sets it).
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <thread>
@@ -91,9 +93,7 @@ class CheckpointTest : public ::testing::Test {
     CheckpointRequest request() {
         CheckpointRequest r;
         r.group = kGroup;
-        r.dir = images();
         r.manifest.className = "adhoc";
-        r.manifest.ownerUid = 1000;
         r.manifest.governorVersion = "0.1.0";
         r.manifest.limits = {{"memory.max", "2147483648"}};
         r.freezeTimeout = 2000ms;
@@ -105,6 +105,14 @@ class CheckpointTest : public ::testing::Test {
         std::error_code ec;
         std::filesystem::create_symlink(GOV_FAKE_CRIU, link, ec);
         return Criu(Criu::Options{link, 20s});
+    }
+    // openCheckpointFolder(images()) then checkpointGroup into it.
+    Result<CheckpointOutcome> checkpoint(const std::string& mode, const CheckpointRequest& r) {
+        auto folder = openCheckpointFolder(images());
+        if (!folder) {
+            return std::move(folder).error();
+        }
+        return checkpointGroup(*fs_, criu(mode), r, *folder);
     }
     std::string freezeFile() const { return readFile(cg() + "/cgroup.freeze").substr(0, 1); }
     std::string killFile() const { return readFile(cg() + "/cgroup.kill"); }
@@ -122,7 +130,7 @@ class CheckpointTest : public ::testing::Test {
 
 TEST_F(CheckpointTest, WritesTheManifestLastThenKillsTheGroup) {
     startWorkload();
-    auto out = checkpointGroup(*fs_, criu("ok"), request());
+    auto out = checkpoint("ok", request());
     ASSERT_TRUE(out.ok()) << out.error().message();
     EXPECT_EQ(killFile(), "1");
     EXPECT_GE(freezes_.load(), 1);
@@ -131,7 +139,9 @@ TEST_F(CheckpointTest, WritesTheManifestLastThenKillsTheGroup) {
     EXPECT_EQ(*m, out->manifest);
     EXPECT_EQ(m->className, "adhoc");
     EXPECT_EQ(m->group, kGroup);
-    EXPECT_EQ(m->ownerUid, 1000u);
+    // The test's own child: a plain process of the test's uid (root's: 0).
+    EXPECT_EQ(m->ownerUid, ::getuid());
+    EXPECT_NE(std::find(m->ownerGids.begin(), m->ownerGids.end(), ::getgid()), m->ownerGids.end());
     EXPECT_EQ(m->criuVersion, "3.17.1");
     EXPECT_EQ(m->rootPid, child_);
     EXPECT_EQ(m->processes, 1u);
@@ -148,7 +158,7 @@ TEST_F(CheckpointTest, LeaveRunningThawsInsteadOfKilling) {
     startWorkload();
     auto r = request();
     r.leaveRunning = true;
-    auto out = checkpointGroup(*fs_, criu("ok"), r);
+    auto out = checkpoint("ok", r);
     ASSERT_TRUE(out.ok()) << out.error().message();
     EXPECT_EQ(freezeFile(), "0");
     EXPECT_EQ(killFile(), "");
@@ -157,7 +167,7 @@ TEST_F(CheckpointTest, LeaveRunningThawsInsteadOfKilling) {
 
 TEST_F(CheckpointTest, ACriuFailureThawsAndLeavesAnIncompleteFolder) {
     startWorkload();
-    auto out = checkpointGroup(*fs_, criu("fail"), request());
+    auto out = checkpoint("fail", request());
     ASSERT_FALSE(out.ok());
     EXPECT_EQ(out.error().message(),
               "checkpoint c.slice/w.scope: criu dump of pid " + std::to_string(child_) +
@@ -179,7 +189,7 @@ TEST_F(CheckpointTest, ACriuFailureThawsAndLeavesAnIncompleteFolder) {
 
 TEST_F(CheckpointTest, CriuExitingWithoutAnAnswerIsAFailureThatThaws) {
     startWorkload();
-    auto out = checkpointGroup(*fs_, criu("silent"), request());
+    auto out = checkpoint("silent", request());
     ASSERT_FALSE(out.ok());
     EXPECT_NE(out.error().message().find("criu exited without answering"), std::string::npos)
         << out.error().message();
@@ -191,7 +201,7 @@ TEST_F(CheckpointTest, StdioToTheOutsideIsRefusedUnlessDetachedAndThawed) {
     int p[2];
     ASSERT_EQ(::pipe2(p, O_CLOEXEC), 0);
     startWorkload(p[1]);
-    auto refused = checkpointGroup(*fs_, criu("ok"), request());
+    auto refused = checkpoint("ok", request());
     ASSERT_FALSE(refused.ok());
     EXPECT_NE(refused.error().message().find("stdio that a restore cannot re-attach"),
               std::string::npos)
@@ -203,7 +213,7 @@ TEST_F(CheckpointTest, StdioToTheOutsideIsRefusedUnlessDetachedAndThawed) {
     std::filesystem::remove_all(images());
     auto r = request();
     r.detachStdio = true;
-    auto out = checkpointGroup(*fs_, criu("ok"), r);
+    auto out = checkpoint("ok", r);
     ::close(p[0]);
     ::close(p[1]);
     ASSERT_TRUE(out.ok()) << out.error().message();
@@ -215,16 +225,87 @@ TEST_F(CheckpointTest, StdioToTheOutsideIsRefusedUnlessDetachedAndThawed) {
 TEST_F(CheckpointTest, ANonEmptyFolderIsRefusedBeforeFreezing) {
     startWorkload();
     writeFile(images() + "/precious", "keep me");
-    auto out = checkpointGroup(*fs_, criu("ok"), request());
+    auto out = checkpoint("ok", request());
     ASSERT_FALSE(out.ok());
-    EXPECT_EQ(out.error().message(), "checkpoint c.slice/w.scope: " + images() + " is not empty");
+    EXPECT_EQ(out.error().message(), "checkpoint folder " + images() + ": not empty");
     EXPECT_EQ(freezes_.load(), 0);
     EXPECT_EQ(readFile(images() + "/precious"), "keep me");
 }
 
+TEST_F(CheckpointTest, TheFolderVetSeesTheParentAndAMissingFolderAndCanRefuse) {
+    std::optional<FileFacts> seenDir = FileFacts{};
+    FileFacts seenParent;
+    auto refused = openCheckpointFolder(
+        images(),
+        [&](const std::optional<FileFacts>& d, const FileFacts& parent,
+            const std::string& path) -> Result<void> {
+            seenDir = d;
+            seenParent = parent;
+            return Error::withReason(path, "not yours", std::errc::permission_denied);
+        });
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.error().message(), images() + ": not yours");
+    EXPECT_FALSE(seenDir.has_value());
+    EXPECT_TRUE(S_ISDIR(seenParent.mode));
+    EXPECT_EQ(seenParent.uid, ::geteuid());
+    EXPECT_FALSE(std::filesystem::exists(images())) << "a refused folder was created";
+}
+
+TEST_F(CheckpointTest, AFolderThatIsASymlinkIsShownAsOneToTheVet) {
+    std::filesystem::create_directories(dir_ / "elsewhere");
+    std::filesystem::create_directory_symlink(dir_ / "elsewhere", images());
+    std::optional<FileFacts> seenDir;
+    auto out = openCheckpointFolder(
+        images(), [&](const std::optional<FileFacts>& d, const FileFacts&, const std::string&) {
+            seenDir = d;
+            return success();
+        });
+    ASSERT_TRUE(out.ok()) << out.error().message();
+    ASSERT_TRUE(seenDir.has_value());
+    EXPECT_TRUE(S_ISLNK(seenDir->mode));
+    EXPECT_FALSE(out->created);
+}
+
+TEST_F(CheckpointTest, AFailureBeforeTheFreezeRemovesTheFolderItCreated) {
+    startWorkload();
+    auto folder = openCheckpointFolder(images());
+    ASSERT_TRUE(folder.ok()) << folder.error().message();
+    EXPECT_TRUE(folder->created);
+    auto r = request();
+    r.group = "c.slice/gone.scope";
+    auto out = checkpointGroup(*fs_, criu("ok"), r, *folder);
+    ASSERT_FALSE(out.ok());
+    EXPECT_EQ(freezes_.load(), 0);
+    EXPECT_FALSE(std::filesystem::exists(images()));
+}
+
+TEST_F(CheckpointTest, AnOwnerOnlyCheckpointOfAnotherOwnersProcessesIsRefusedAndThawed) {
+    startWorkload();
+    auto r = request();
+    r.requireOwner = ::getuid() + 1;
+    auto out = checkpoint("ok", r);
+    ASSERT_FALSE(out.ok());
+    EXPECT_NE(out.error().message().find("no longer all plain processes of uid " +
+                                         std::to_string(::getuid() + 1)),
+              std::string::npos)
+        << out.error().message();
+    EXPECT_EQ(out.error().code(), std::make_error_code(std::errc::permission_denied));
+    EXPECT_GE(freezes_.load(), 1);
+    EXPECT_EQ(freezeFile(), "0");
+    EXPECT_EQ(killFile(), "");
+    EXPECT_FALSE(exists(kManifestFile));
+    EXPECT_FALSE(exists("pages-1.img"));
+    EXPECT_TRUE(exists(kIncompleteFile));
+
+    std::filesystem::remove_all(images());
+    r.requireOwner = ::getuid();
+    auto ok = checkpoint("ok", r);
+    EXPECT_TRUE(ok.ok()) << ok.error().message();
+}
+
 TEST_F(CheckpointTest, AnEmptyGroupIsRefusedAndThawed) {
     writeFile(cg() + "/cgroup.procs", "");
-    auto out = checkpointGroup(*fs_, criu("ok"), request());
+    auto out = checkpoint("ok", request());
     ASSERT_FALSE(out.ok());
     EXPECT_NE(out.error().message().find("the group has no process"), std::string::npos);
     EXPECT_EQ(freezeFile(), "0");
@@ -232,28 +313,57 @@ TEST_F(CheckpointTest, AnEmptyGroupIsRefusedAndThawed) {
 
 TEST_F(CheckpointTest, RestoreRefusesAClassThatCannotHoldTheImage) {
     startWorkload();
-    ASSERT_TRUE(checkpointGroup(*fs_, criu("ok"), request()).ok());
+    ASSERT_TRUE(checkpoint("ok", request()).ok());
     writeFile(dir_ / "cg/c.slice/r.scope/cgroup.procs", "");
+    auto opened = openCheckpoint(images());
+    ASSERT_TRUE(opened.ok()) << opened.error().message();
     RestoreRequest r;
-    r.dir = images();
     r.group = "c.slice/r.scope";
     r.className = "noncore";
     r.classMemoryMax = 4096;
-    auto out = restoreIntoGroup(*fs_, criu("ok"), r);
+    auto out = restoreIntoGroup(*fs_, criu("ok"), r, *opened);
     ASSERT_FALSE(out.ok());
     EXPECT_EQ(out.error().message(),
               "class noncore: memory.max 4096 is below the image's 8192 bytes of memory");
 }
 
-TEST_F(CheckpointTest, RestoreRefusesAFolderWithoutManifest) {
+TEST_F(CheckpointTest, OpenCheckpointRefusesAFolderWithoutManifest) {
     std::filesystem::create_directories(images());
-    RestoreRequest r;
-    r.dir = images();
-    r.group = "c.slice/r.scope";
-    auto out = restoreIntoGroup(*fs_, criu("ok"), r);
+    auto out = openCheckpoint(images());
     ASSERT_FALSE(out.ok());
     EXPECT_NE(out.error().message().find("no manifest.toml (not a complete Governor checkpoint)"),
               std::string::npos)
+        << out.error().message();
+}
+
+TEST_F(CheckpointTest, OpenCheckpointHandsTheOpenFolderAndManifestToTheVet) {
+    startWorkload();
+    ASSERT_TRUE(checkpoint("ok", request()).ok());
+    FileFacts seenDir, seenManifest;
+    auto refused = openCheckpoint(
+        images(),
+        [&](const FileFacts& d, const FileFacts& m, const std::string& path) -> Result<void> {
+            seenDir = d;
+            seenManifest = m;
+            return Error::withReason(path, "not written by governord",
+                                     std::errc::permission_denied);
+        });
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.error().message(), images() + ": not written by governord");
+    EXPECT_TRUE(S_ISDIR(seenDir.mode));
+    EXPECT_TRUE(S_ISREG(seenManifest.mode));
+    // What the dump wrote is writable by its owner only.
+    EXPECT_EQ(seenDir.mode & 077, 0u);
+    EXPECT_EQ(seenManifest.mode & 077, 0u);
+}
+
+TEST_F(CheckpointTest, AManifestThatIsASymlinkIsRefused) {
+    std::filesystem::create_directories(images());
+    writeFile(dir_ / "forged.toml", "format = 1\n");
+    std::filesystem::create_symlink(dir_ / "forged.toml", images() + "/" + kManifestFile);
+    auto out = openCheckpoint(images());
+    ASSERT_FALSE(out.ok());
+    EXPECT_NE(out.error().message().find("no manifest.toml"), std::string::npos)
         << out.error().message();
 }
 

@@ -147,6 +147,109 @@ TEST(ProcessTree, ReadsStdioParentsAndCommandOfARealChild) {
     ::close(pipeFds[1]);
 }
 
+// The lines of a /proc/<pid>/status that parseProcCreds reads.
+std::string status(const std::string& uids, const std::string& gids, const std::string& groups,
+                   const std::string& capPrm = "0000000000000000",
+                   const std::string& capEff = "0000000000000000") {
+    return "Name:\tcount\nUmask:\t0022\nState:\tS (sleeping)\nUid:\t" + uids + "\nGid:\t" + gids +
+           "\nFDSize:\t64\nGroups:\t" + groups + "\nCapInh:\t0000000000000000\nCapPrm:\t" + capPrm +
+           "\nCapEff:\t" + capEff + "\nCapBnd:\t000001ffffffffff\nCapAmb:\t0000000000000000\n";
+}
+
+TEST(ProcessTree, ParsesCredentialsFromStatus) {
+    auto c = parseProcCreds(status("1000\t1000\t0\t1000", "100\t100\t100\t27", "27 100 1000 ",
+                                   "0000000000003000", "0000000000001000"));
+    ASSERT_TRUE(c.ok()) << c.error().message();
+    EXPECT_EQ(c->uids[0], 1000u);
+    EXPECT_EQ(c->uids[2], 0u);
+    EXPECT_EQ(c->gids[3], 27u);
+    EXPECT_EQ(c->groups, (std::vector<gid_t>{27, 100, 1000}));
+    EXPECT_EQ(c->capPermitted, 0x3000u);
+    EXPECT_EQ(c->capEffective, 0x1000u);
+    EXPECT_EQ(c->capAmbient, 0u);
+    auto none = parseProcCreds(status("0\t0\t0\t0", "0\t0\t0\t0", ""));
+    ASSERT_TRUE(none.ok()) << none.error().message();
+    EXPECT_TRUE(none->groups.empty());
+}
+
+TEST(ProcessTree, RefusesStatusWithoutItsCredentials) {
+    struct Case {
+        const char* name;
+        std::string text;
+    };
+    const Case cases[] = {
+        {"empty", ""},
+        {"three uids", status("1\t1\t1", "1\t1\t1\t1", "")},
+        {"a word for a gid", status("1\t1\t1\t1", "1\tx\t1\t1", "")},
+        {"no CapEff", "Uid:\t1\t1\t1\t1\nGid:\t1\t1\t1\t1\nCapPrm:\t0\n"},
+        {"CapPrm not hex", status("1\t1\t1\t1", "1\t1\t1\t1", "", "zz")},
+        {"bad groups", status("1\t1\t1\t1", "1\t1\t1\t1", "27 x")},
+    };
+    for (const auto& c : cases) {
+        EXPECT_FALSE(parseProcCreds(c.text).ok()) << c.name;
+    }
+}
+
+ProcCreds creds(uid_t r, uid_t e, uid_t s, uid_t f, gid_t g, gid_t eg, uint64_t caps = 0,
+                std::vector<gid_t> groups = {}) {
+    ProcCreds c;
+    c.uids[0] = r;
+    c.uids[1] = e;
+    c.uids[2] = s;
+    c.uids[3] = f;
+    c.gids[0] = c.gids[2] = c.gids[3] = g;
+    c.gids[1] = eg;
+    c.capPermitted = c.capEffective = caps;
+    c.groups = std::move(groups);
+    return c;
+}
+
+TEST(ProcessTree, PlainOwnerTable) {
+    struct Case {
+        const char* name;
+        std::vector<ProcCreds> procs;
+        std::optional<uid_t> owner;
+    };
+    const Case cases[] = {
+        {"one plain process", {creds(1000, 1000, 1000, 1000, 100, 100)}, 1000},
+        {"two of one user",
+         {creds(1000, 1000, 1000, 1000, 100, 100), creds(1000, 1000, 1000, 1000, 27, 27)},
+         1000},
+        {"two users",
+         {creds(1000, 1000, 1000, 1000, 100, 100), creds(1001, 1001, 1001, 1001, 100, 100)},
+         std::nullopt},
+        {"a setuid-root program", {creds(1000, 0, 0, 0, 100, 100)}, std::nullopt},
+        {"a saved uid of root", {creds(1000, 1000, 0, 1000, 100, 100)}, std::nullopt},
+        {"a setgid program", {creds(1000, 1000, 1000, 1000, 100, 42)}, std::nullopt},
+        {"file capabilities", {creds(1000, 1000, 1000, 1000, 100, 100, 1u << 13)}, std::nullopt},
+        {"root with capabilities", {creds(0, 0, 0, 0, 0, 0, 0x1ffffffffff)}, 0},
+        {"root and a user",
+         {creds(0, 0, 0, 0, 0, 0), creds(1000, 1000, 1000, 1000, 100, 100)},
+         std::nullopt},
+        {"nothing", {}, std::nullopt},
+    };
+    for (const auto& c : cases) {
+        EXPECT_EQ(plainOwner(c.procs), c.owner) << c.name;
+    }
+}
+
+TEST(ProcessTree, HeldGidsAreEveryGidOnce) {
+    EXPECT_EQ(heldGids({creds(1000, 1000, 1000, 1000, 100, 42, 0, {27, 100}),
+                        creds(1000, 1000, 1000, 1000, 100, 100, 0, {1000})}),
+              (std::vector<gid_t>{27, 42, 100, 1000}));
+    EXPECT_TRUE(heldGids({}).empty());
+}
+
+TEST(ProcessTree, ReadsTheCredentialsOfThisProcess) {
+    auto c = readCreds("/proc", {::getpid()});
+    ASSERT_TRUE(c.ok()) << c.error().message();
+    ASSERT_EQ(c->size(), 1u);
+    EXPECT_EQ((*c)[0].pid, ::getpid());
+    EXPECT_EQ((*c)[0].uids[0], ::getuid());
+    EXPECT_EQ((*c)[0].uids[1], ::geteuid());
+    EXPECT_EQ((*c)[0].gids[0], ::getgid());
+}
+
 TEST(ProcessTree, AMissingProcessIsAnErrorNamingItsFile) {
     auto r = readParents("/proc", {999999999});
     ASSERT_FALSE(r.ok());

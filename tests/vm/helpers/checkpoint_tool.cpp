@@ -44,15 +44,18 @@ int main(int argc, char** argv) {
     if (cmd == "dump") {
         CheckpointRequest req;
         req.group = argv[3];
-        req.dir = argv[4];
         req.manifest.className = argv[5];
         req.manifest.governorVersion = "vm-test";
-        req.manifest.ownerUid = 0;
         for (int i = 6; i < argc; ++i) {
             req.leaveRunning |= std::strcmp(argv[i], "--leave-running") == 0;
             req.detachStdio |= std::strcmp(argv[i], "--detach-stdio") == 0;
         }
-        auto out = checkpointGroup(*fs, criu, req);
+        auto folder = openCheckpointFolder(argv[4]);
+        if (!folder) {
+            std::cout << "error: " << folder.error().message() << "\n";
+            return 1;
+        }
+        auto out = checkpointGroup(*fs, criu, req, *folder);
         if (!out) {
             std::cout << "error: " << out.error().message() << "\n";
             return 1;
@@ -67,7 +70,6 @@ int main(int argc, char** argv) {
     }
     RestoreRequest req;
     req.group = argv[3];
-    req.dir = argv[4];
     req.className = argv[5];
     if (argc > 6) {
         uint64_t max = 0;
@@ -78,7 +80,12 @@ int main(int argc, char** argv) {
         }
         req.classMemoryMax = max;
     }
-    auto out = restoreIntoGroup(*fs, criu, req);
+    auto opened = openCheckpoint(argv[4]);
+    if (!opened) {
+        std::cout << "error: " << opened.error().message() << "\n";
+        return 1;
+    }
+    auto out = restoreIntoGroup(*fs, criu, req, *opened);
     if (!out) {
         std::cout << "error: " << out.error().message() << "\n";
         return 1;

@@ -12,7 +12,10 @@
 //   criu_version = "3.17.1"
 //   class = "adhoc"
 //   group = "adhoc.slice/exec-812-3.scope"  # relative to Governor's cgroup root
-//   owner_uid = 1000                        # who may restore it (besides root)
+//   owner_uid = 1000                        # who may restore it besides root (0:
+//                                           # root only); see plainOwner()
+//   owner_gids = [27, 1000]                 # every gid the processes held: a user
+//                                           # restores only with all of them
 //   command = ["python3", "count.py"]       # the root process's command line
 //   root_pid = 812
 //   processes = 3
@@ -54,6 +57,7 @@ struct CheckpointManifest {
     std::string className;
     std::string group;
     uint32_t ownerUid = 0;
+    std::vector<uint32_t> ownerGids;  // sorted, once each
     std::vector<std::string> command;
     pid_t rootPid = -1;
     uint32_t processes = 0;
@@ -69,6 +73,7 @@ struct CheckpointManifest {
 std::string formatManifest(const CheckpointManifest& m);
 
 // Parses and validates. Errors name the key: "manifest: owner_uid: missing",
+// "manifest: owner_gids[1]: not an integer",
 // "manifest: lost_stdio[0].fd: 7 is not 0, 1 or 2", "manifest: line 3: ...".
 Result<CheckpointManifest> parseManifest(std::string_view text);
 

@@ -2,7 +2,8 @@
 // them: whether they form ONE tree (CRIU dumps a tree from its root), the root, its
 // command line, and which standard descriptors (0, 1, 2) point at something outside
 // the group that a restore cannot re-attach (the other end of a pipe or socket held
-// by a client, a terminal).
+// by a client, a terminal), and whose credentials the processes hold (CRIU restores
+// them as dumped, so they decide who may restore the image).
 //
 // The parsers and decisions are pure (table-tested and fuzzed); the readers take
 // the /proc root as a parameter. Thread safety: free functions, no shared state.
@@ -10,7 +11,9 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -75,5 +78,38 @@ std::vector<LostStdio> findLostStdio(const std::vector<StdioFd>& fds);
 
 // fds 0..2 of each pid (a closed one is skipped).
 Result<std::vector<StdioFd>> readStdio(const std::string& procRoot, const std::vector<pid_t>& pids);
+
+// The credentials of one process, as /proc/<pid>/status shows them (in the reader's
+// user namespace): real, effective, saved and filesystem ids, the supplementary
+// groups and the capability sets that a restore would give back.
+struct ProcCreds {
+    pid_t pid = -1;
+    uid_t uids[4] = {0, 0, 0, 0};  // real, effective, saved, fs
+    gid_t gids[4] = {0, 0, 0, 0};
+    std::vector<gid_t> groups;
+    uint64_t capPermitted = 0;
+    uint64_t capEffective = 0;
+    uint64_t capAmbient = 0;
+};
+
+// The Uid/Gid/Groups/CapPrm/CapEff/CapAmb lines of a /proc/<pid>/status text
+// (pure). Every one but Groups and CapAmb (kernels before 4.3) is required.
+Result<ProcCreds> parseProcCreds(std::string_view statusText);
+
+// parseProcCreds of <procRoot>/<pid>/status for each pid.
+Result<std::vector<ProcCreds>> readCreds(const std::string& procRoot,
+                                         const std::vector<pid_t>& pids);
+
+// The one uid that may be given these processes back besides root (pure): X when
+// every process is a plain process of X (its four uids X, its four gids equal, no
+// permitted, effective or ambient capability: nothing a setuid or setgid program
+// or file capabilities gave it); 0 when all four uids of every process are 0 (a
+// root workload: only root). nullopt otherwise (mixed or raised credentials: only
+// root may restore them), and for no process at all.
+std::optional<uid_t> plainOwner(const std::vector<ProcCreds>& creds);
+
+// Every gid the processes hold (real, effective, saved, fs, supplementary), sorted,
+// once each (pure): what a restore gives back besides the uid.
+std::vector<gid_t> heldGids(const std::vector<ProcCreds>& creds);
 
 }  // namespace gov::runtime
