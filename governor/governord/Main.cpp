@@ -1,6 +1,7 @@
 // governord: see gov/daemon/Daemon.hpp (the Asio shell) and gov/core/Governor.hpp
 // (the state and logic); this is only the edge (options, logging, fatal errors) and
 // the wiring of the sources on the one io_context.
+#include <pthread.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
@@ -41,7 +42,23 @@ static std::string findInit() {
     return candidate;
 }
 
+// The signals the daemon handles (Daemon: SIGHUP reloads, SIGTERM and SIGINT stop).
+// Their default action ends the process, so until the loop's handlers exist they are
+// blocked: one that arrives during the start (a SIGHUP from config management 50 ms
+// after the start, while the policy is applied and the groups adopted) stays
+// pending and is handled once the loop runs, instead of killing the daemon without
+// a log line.
+static sigset_t handledSignals() {
+    sigset_t set;
+    sigemptyset(&set);
+    for (int sig : {SIGHUP, SIGTERM, SIGINT})
+        sigaddset(&set, sig);
+    return set;
+}
+
 int main(int argc, char** argv) {
+    const sigset_t handled = handledSignals();
+    pthread_sigmask(SIG_BLOCK, &handled, nullptr);
     using namespace gov::core;
     using namespace gov::daemon;
     int exitCode = 0;
@@ -92,6 +109,9 @@ int main(int argc, char** argv) {
 
     boost::asio::io_context io;
     Daemon daemon(io, **governor, options->rescanInterval);
+    // The Daemon's signal_set has installed its handlers: what arrived meanwhile is
+    // delivered now and queued for the loop.
+    pthread_sigmask(SIG_UNBLOCK, &handled, nullptr);
 
     // The D-Bus control API (exec, status, freeze/thaw/kill, reload, policy
     // check/diff) on the same io_context; its name is owned before readiness is
