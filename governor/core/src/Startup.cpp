@@ -79,7 +79,8 @@ Result<std::unique_ptr<Governor>> Governor::start(GovernorConfig config, const C
 
     std::unique_ptr<Governor> g(
         new Governor(std::move(config), clock, std::move(*fs), std::move(*watcher)));
-    GOV_TRY(g->registry_.loadTotals());
+    g->registry_.loadTotals();
+    g->stats_.totalsReset = g->registry_.totalsReset();
     GOV_TRY(g->reconciler_.readAvailableControllers());
     if (g->config_.moveSelf)
         GOV_TRY(moveIntoDaemonGroup(g->fs_));

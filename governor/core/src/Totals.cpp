@@ -1,12 +1,13 @@
 #include "gov/core/Totals.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <nlohmann/json.hpp>
+
+#include "gov/core/StateFiles.hpp"
 
 namespace gov::core {
 
@@ -48,43 +49,6 @@ Result<uint64_t> getU64(const json& obj, const char* key, const std::string& whe
         return Error::withReason(where + "." + key, "not a non-negative integer");
     }
     return it->get<uint64_t>();
-}
-
-Result<void> writeAll(int fd, const std::string& data, const std::string& path) {
-    size_t done = 0;
-    while (done < data.size()) {
-        ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return Error::fromErrno("write " + path);
-        }
-        done += static_cast<size_t>(n);
-    }
-    return success();
-}
-
-Result<std::string> readFile(const std::string& path) {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return Error::fromErrno("open " + path);
-    std::string out;
-    char buf[8192];
-    for (;;) {
-        ssize_t n = ::read(fd, buf, sizeof buf);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            int err = errno;
-            ::close(fd);
-            return Error::fromErrno("read " + path, err);
-        }
-        if (n == 0)
-            break;
-        out.append(buf, static_cast<size_t>(n));
-    }
-    ::close(fd);
-    return out;
 }
 
 }  // namespace
@@ -206,10 +170,10 @@ Result<State> stateFromJson(const std::string& text) {
     return state;
 }
 
-Result<StateStore::Loaded> StateStore::load() const {
+StateStore::Loaded StateStore::load(std::chrono::system_clock::time_point now) const {
     Loaded out;
     auto tryLoad = [](const std::string& path) -> Result<State> {
-        auto text = readFile(path);
+        auto text = readStateFile(path);
         if (!text)
             return std::move(text).error();
         auto state = stateFromJson(*text);
@@ -217,56 +181,76 @@ Result<StateStore::Loaded> StateStore::load() const {
             return std::move(state).error().wrap(path);
         return state;
     };
-    auto main = tryLoad(path());
-    if (main) {
-        out.state = std::move(*main);
+    auto missing = [](const Result<State>& r) {
+        return !r && r.error().code() == std::errc::no_such_file_or_directory;
+    };
+    // Sets a damaged file aside and says so in `into`.
+    auto putAside = [&](const std::string& path, std::string& into) {
+        auto moved = setAside(path, now);
+        if (moved) {
+            out.setAside.push_back(*moved);
+            into += "; set aside as " + *moved;
+        } else {
+            into += "; cannot set it aside (" + moved.error().message() + ")";
+        }
+    };
+    auto current = tryLoad(path());
+    if (current) {
+        out.state = std::move(*current);
         return out;
     }
-    const bool mainMissing = main.error().code() == std::errc::no_such_file_or_directory;
-    auto prev = tryLoad(path() + ".prev");
-    if (prev) {
-        out.state = std::move(*prev);
-        out.warning = mainMissing ? path() + " is missing; using the previous generation"
-                                  : main.error().message() + "; using the previous generation";
+    auto previous = tryLoad(previousPath());
+    if (missing(current) && missing(previous))
+        return out;  // the first start
+    std::string damage;
+    if (!missing(current)) {
+        damage = current.error().message();
+        putAside(path(), damage);
+    } else {
+        damage = path() + " is missing";
+    }
+    if (previous) {
+        out.state = std::move(*previous);
+        out.warning = damage + "; using the previous generation";
         return out;
     }
-    const bool prevMissing = prev.error().code() == std::errc::no_such_file_or_directory;
-    if (mainMissing && prevMissing)
-        return out;  // first start
-    return mainMissing ? std::move(prev).error() : std::move(main).error();
+    if (!missing(previous)) {
+        damage += "; " + previous.error().message();
+        putAside(previousPath(), damage);
+    }
+    out.reset = true;
+    out.warning = damage + "; no usable generation: the totals of ended workloads start from zero";
+    return out;
 }
 
 Result<void> StateStore::save(const State& state) const {
-    if (::mkdir(dir_.c_str(), 0755) < 0 && errno != EEXIST) {
-        return Error::fromErrno("create state directory " + dir_);
-    }
-    const std::string tmp = path() + ".tmp";
-    const std::string data = stateToJson(state);
-    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return Error::fromErrno("open " + tmp);
-    auto written = writeAll(fd, data, tmp);
-    if (written.ok() && ::fsync(fd) < 0)
-        written = Error::fromErrno("fsync " + tmp);
-    ::close(fd);
-    if (!written)
-        return written;
-    // Keep the previous generation: a hard link, so totals.json itself is never
-    // missing for a moment.
-    ::unlink((path() + ".prev").c_str());
-    if (::link(path().c_str(), (path() + ".prev").c_str()) < 0 && errno != ENOENT) {
-        return Error::fromErrno("keep previous generation of " + path());
-    }
-    if (::rename(tmp.c_str(), path().c_str()) < 0)
-        return Error::fromErrno("rename " + tmp);
-    int dfd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0)
-        return Error::fromErrno("open " + dir_);
-    int rc = ::fsync(dfd);
-    ::close(dfd);
-    if (rc < 0)
-        return Error::fromErrno("fsync " + dir_);
-    return success();
+    // The current file becomes the previous generation only when it is one: a
+    // file damaged since it was written (it no longer parses) is set aside, and a
+    // missing one (set aside at load) leaves the previous generation in place.
+    auto keepPrevious = [this]() -> Result<void> {
+        auto text = readStateFile(path());
+        if (!text) {
+            if (text.error().code() == std::errc::no_such_file_or_directory)
+                return success();
+            return std::move(text).error().wrap("keep the previous generation");
+        }
+        if (!stateFromJson(*text)) {
+            auto moved = setAside(path(), std::chrono::system_clock::now());
+            if (!moved)
+                return std::move(moved).error();
+            return success();
+        }
+        // A hard link renamed into place: totals.json.prev is never missing for a
+        // moment, and totals.json itself stays until the rename replaces it.
+        const std::string tmp = previousPath() + ".tmp";
+        ::unlink(tmp.c_str());
+        if (::link(path().c_str(), tmp.c_str()) < 0)
+            return Error::fromErrno("keep previous generation of " + path());
+        if (::rename(tmp.c_str(), previousPath().c_str()) < 0)
+            return Error::fromErrno("keep previous generation of " + path());
+        return success();
+    };
+    return replaceFileAtomically(dir_, path(), stateToJson(state), keepPrevious);
 }
 
 }  // namespace gov::core

@@ -59,20 +59,20 @@ WorkloadRegistry::WorkloadRegistry(const runtime::CgroupFs& fs, runtime::EventsW
       clock_(clock),
       timing_(timing) {}
 
-Result<void> WorkloadRegistry::loadTotals() {
-    auto loaded = store_.load();
-    if (!loaded) {
-        return std::move(loaded).error().wrap(
-            "load totals (refusing to start and reset counters; move the file away to "
-            "start from zero)");
+void WorkloadRegistry::loadTotals() {
+    auto loaded = store_.load(clock_.wallNow());
+    if (loaded.reset) {
+        // Loud: the exported totals of ended workloads go back to zero (counters
+        // reset, as after a first start); governance goes on regardless.
+        spdlog::error("totals: {}", loaded.warning);
+        totalsReset_ = true;
+    } else if (!loaded.warning.empty()) {
+        spdlog::warn("totals: {}", loaded.warning);
     }
-    if (!loaded->warning.empty())
-        spdlog::warn("totals: {}", loaded->warning);
-    state_ = std::move(loaded->state);
+    state_ = std::move(loaded.state);
     // Folded groups whose removal was confirmed after the last save are gone.
     std::erase_if(state_.pendingRemoval,
                   [&](const PendingRemoval& p) { return !fs_.exists(p.group); });
-    return success();
 }
 
 void WorkloadRegistry::track(const std::string& className, const std::string& group,

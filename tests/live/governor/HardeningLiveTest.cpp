@@ -210,6 +210,33 @@ class Hardening : public ::testing::Test {
         return std::nullopt;
     }
 
+    // Runs `argv` (as nobody with setpriv when `asNobody`) with the bus address in
+    // GOVERNOR_BUS_ADDRESS; its status, or -1 when it did not end within `timeout`
+    // (it is then killed).
+    Ran run(std::vector<std::string> argv, bool asNobody = false,
+            std::chrono::milliseconds timeout = 30s) {
+        if (asNobody) {
+            argv.insert(argv.begin(), {"/usr/bin/setpriv", "--reuid=nobody", "--regid=nogroup",
+                                       "--init-groups", "--"});
+        }
+        const fs::path out = tmp_ / ("run-" + std::to_string(runCounter_++) + ".out");
+        pid_t pid = startProcess(argv, out, {"GOVERNOR_BUS_ADDRESS=" + address_});
+        Ran r;
+        int st = 0;
+        if (waitFor([&] { return ::waitpid(pid, &st, WNOHANG) == pid; }, timeout)) {
+            r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+        } else {
+            ::kill(pid, SIGKILL);
+            ::waitpid(pid, &st, 0);
+        }
+        r.out = slurp(out);
+        return r;
+    }
+    Ran govctl(std::vector<std::string> args, bool asNobody = false) {
+        args.insert(args.begin(), GOVCTL);
+        return run(std::move(args), asNobody);
+    }
+
     bool logHas(const std::string& text) const { return log().find(text) != std::string::npos; }
     std::string log() const { return slurp(log_); }
     fs::path stateDir() const { return tmp_ / "state"; }
@@ -222,6 +249,7 @@ class Hardening : public ::testing::Test {
     pid_t bus_ = -1;
     pid_t daemon_ = -1;
     int runs_ = 0;
+    int runCounter_ = 0;
 };
 
 // Issue 18 item 7: the signals the daemon handles are blocked from the first line
@@ -249,6 +277,65 @@ TEST_F(Hardening, ASighupDuringTheStartIsHandledOnceTheLoopRunsAndDoesNotKillThe
     // And it still stops cleanly.
     const int status = stopDaemon(SIGTERM);
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << log();
+}
+
+// Issue 18 item 7: damaged accounting never stops governance. With both
+// generations of totals.json damaged, governord refused to start: no limit
+// applied, no exec. Now it starts, says loudly that the totals restart from zero,
+// sets both files aside (renamed, never deleted) and serves execs, and the first
+// save starts a clean history.
+TEST_F(Hardening, BothTotalsGenerationsDamagedStillGovernServesExecsAndKeepsTheFilesAside) {
+    spit(stateDir() / "totals.json", "{\"version\":1,\"classes\":{\"adh");
+    spit(stateDir() / "totals.json.prev", "not json at all");
+    startBus();
+    startDaemon();
+    EXPECT_TRUE(logHas("no usable generation: the totals of ended workloads start from zero"))
+        << log();
+    for (const char* slice : {"adhoc.slice", "core.slice", "noncore.slice"})
+        EXPECT_TRUE(fs::is_directory(root_ / slice)) << slice;
+    std::vector<std::string> aside;
+    for (const auto& e : fs::directory_iterator(stateDir())) {
+        if (e.path().filename().string().find(".damaged-") != std::string::npos)
+            aside.push_back(slurp(e.path()));
+    }
+    std::sort(aside.begin(), aside.end());
+    EXPECT_EQ(aside,
+              (std::vector<std::string>{"not json at all", "{\"version\":1,\"classes\":{\"adh"}));
+
+    auto ran = govctl({"exec", "-c", "adhoc", "--", "/bin/sh", "-c", "exit 7"});
+    EXPECT_EQ(ran.status, 7) << ran.out << log();
+    // The ended workload is folded into fresh totals.
+    ASSERT_TRUE(waitFor(
+        [&] {
+            return slurp(stateDir() / "totals.json").find("\"workloads_ended\": 1") !=
+                   std::string::npos;
+        },
+        10s))
+        << log();
+}
+
+// Issue 18 item 7: after recovering from a damaged totals.json, the next save
+// rotated the damaged file into totals.json.prev, losing the good generation.
+TEST_F(Hardening, ADamagedCurrentTotalsFileIsSetAsideAndTheGoodGenerationSurvivesTheNextSave) {
+    const std::string good =
+        "{\"version\":1,\"classes\":{\"adhoc\":{\"workloads_ended\":41}},"
+        "\"pending_removal\":[]}\n";
+    spit(stateDir() / "totals.json", "{\"version\":1,\"cla");
+    spit(stateDir() / "totals.json.prev", good);
+    startBus();
+    startDaemon();
+    EXPECT_TRUE(logHas("using the previous generation")) << log();
+    auto ran = govctl({"exec", "-c", "adhoc", "--", "/bin/true"});
+    EXPECT_EQ(ran.status, 0) << ran.out << log();
+    ASSERT_TRUE(waitFor(
+        [&] {
+            return slurp(stateDir() / "totals.json").find("\"workloads_ended\": 42") !=
+                   std::string::npos;
+        },
+        10s))
+        << slurp(stateDir() / "totals.json") << log();
+    // The previous generation is the good one, not the damaged file.
+    EXPECT_EQ(slurp(stateDir() / "totals.json.prev"), good);
 }
 
 }  // namespace

@@ -1,8 +1,11 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 
 #include "gov/core/Totals.hpp"
@@ -49,6 +52,11 @@ class TempDir {
 
 void writeFile(const std::string& path, const std::string& text) {
     std::ofstream(path, std::ios::binary) << text;
+}
+
+std::string readFile(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
 TEST(StateJson, RoundTripsEveryField) {
@@ -120,9 +128,9 @@ TEST(StateJson, FieldsAddedLaterDefaultToZero) {
 TEST(StateStore, FirstStartIsEmpty) {
     TempDir dir;
     auto loaded = StateStore(dir.str()).load();
-    ASSERT_TRUE(loaded.ok());
-    EXPECT_TRUE(loaded->state.classes.empty());
-    EXPECT_TRUE(loaded->warning.empty());
+    EXPECT_TRUE(loaded.state.classes.empty());
+    EXPECT_TRUE(loaded.warning.empty());
+    EXPECT_FALSE(loaded.reset);
 }
 
 TEST(StateStore, SaveThenLoadGivesTheSameState) {
@@ -132,8 +140,7 @@ TEST(StateStore, SaveThenLoadGivesTheSameState) {
     s.classes["adhoc"].fold(usage(9, 9, 0));
     ASSERT_TRUE(store.save(s).ok());
     auto loaded = store.load();
-    ASSERT_TRUE(loaded.ok());
-    EXPECT_EQ(loaded->state, s);
+    EXPECT_EQ(loaded.state, s);
     EXPECT_FALSE(fs::exists(store.path() + ".tmp"));
 }
 
@@ -146,12 +153,11 @@ TEST(StateStore, TornTemporaryFileFromACrashIsIgnored) {
     // A crash in the middle of the next save leaves a torn temp file behind.
     writeFile(store.path() + ".tmp", "{\"version\":1,\"classes\":{\"adh");
     auto loaded = store.load();
-    ASSERT_TRUE(loaded.ok());
-    EXPECT_EQ(loaded->state, s);
+    EXPECT_EQ(loaded.state, s);
     // And the next save replaces it.
     s.classes["adhoc"].fold(usage(1, 1, 0));
     ASSERT_TRUE(store.save(s).ok());
-    EXPECT_EQ(store.load()->state, s);
+    EXPECT_EQ(store.load().state, s);
 }
 
 TEST(StateStore, DamagedFileFallsBackToThePreviousGenerationWithAWarning) {
@@ -166,20 +172,89 @@ TEST(StateStore, DamagedFileFallsBackToThePreviousGenerationWithAWarning) {
     // The current file is damaged later (truncated by a disk problem).
     writeFile(store.path(), "{\"version\":1,\"cla");
     auto loaded = store.load();
-    ASSERT_TRUE(loaded.ok());
-    EXPECT_EQ(loaded->state, first);
-    EXPECT_NE(loaded->warning.find("previous generation"), std::string::npos);
+    EXPECT_EQ(loaded.state, first);
+    EXPECT_FALSE(loaded.reset);
+    EXPECT_NE(loaded.warning.find("previous generation"), std::string::npos);
+    // Set aside, not deleted, and not in the way of the next save.
+    ASSERT_EQ(loaded.setAside.size(), 1u);
+    EXPECT_EQ(readFile(loaded.setAside[0]), "{\"version\":1,\"cla");
+    EXPECT_FALSE(fs::exists(store.path()));
 }
 
-TEST(StateStore, BothGenerationsDamagedRefusesRatherThanResetting) {
+std::vector<std::string> filesIn(const std::string& dir) {
+    std::vector<std::string> names;
+    for (const auto& e : fs::directory_iterator(dir))
+        names.push_back(e.path().filename().string());
+    std::sort(names.begin(), names.end());
+    return names;
+}
+
+TEST(StateStore, TheSaveAfterARecoveryKeepsTheGoodGenerationAsThePreviousOne) {
+    // The failure this prevents: the damaged current file was linked over the good
+    // previous generation by the first save after the recovery.
+    TempDir dir;
+    StateStore store(dir.str());
+    State first;
+    first.classes["adhoc"].fold(usage(1, 1, 0));
+    ASSERT_TRUE(store.save(first).ok());
+    ASSERT_TRUE(store.save(first).ok());  // first is now in both generations
+    writeFile(store.path(), "garbage");
+    auto loaded = store.load();
+    ASSERT_EQ(loaded.state, first);
+    State next = loaded.state;
+    next.classes["adhoc"].fold(usage(5, 5, 0));
+    ASSERT_TRUE(store.save(next).ok());
+    auto prev = stateFromJson(readFile(store.previousPath()));
+    ASSERT_TRUE(prev.ok()) << prev.error().message();
+    EXPECT_EQ(*prev, first);
+    EXPECT_EQ(store.load().state, next);
+}
+
+TEST(StateStore, ACurrentFileDamagedSinceItWasWrittenIsSetAsideNotRotated) {
+    TempDir dir;
+    StateStore store(dir.str());
+    State first;
+    first.classes["adhoc"].fold(usage(1, 1, 0));
+    ASSERT_TRUE(store.save(first).ok());
+    ASSERT_TRUE(store.save(first).ok());
+    writeFile(store.path(), "{\"version\":1,\"cla");  // damaged behind the daemon's back
+    State next = first;
+    next.classes["adhoc"].fold(usage(2, 2, 0));
+    ASSERT_TRUE(store.save(next).ok());
+    EXPECT_EQ(*stateFromJson(readFile(store.previousPath())), first);
+    EXPECT_EQ(store.load().state, next);
+    auto names = filesIn(dir.str());
+    ASSERT_EQ(names.size(), 3u) << ::testing::PrintToString(names);
+    EXPECT_EQ(names[1].rfind("totals.json.damaged-", 0), 0u) << names[1];
+}
+
+TEST(StateStore, BothGenerationsDamagedStartFromZeroWithBothFilesSetAside) {
     TempDir dir;
     StateStore store(dir.str());
     writeFile(store.path(), "garbage");
-    writeFile(store.path() + ".prev", "garbage");
-    auto loaded = store.load();
-    ASSERT_FALSE(loaded.ok());
-    EXPECT_NE(loaded.error().message().find("totals.json"), std::string::npos)
-        << loaded.error().message();
+    writeFile(store.previousPath(), "more garbage");
+    auto now = std::chrono::system_clock::time_point(std::chrono::seconds(1'764'392'952));
+    auto loaded = store.load(now);
+    EXPECT_TRUE(loaded.reset);
+    EXPECT_TRUE(loaded.state.classes.empty());
+    EXPECT_NE(loaded.warning.find("totals.json"), std::string::npos) << loaded.warning;
+    EXPECT_NE(loaded.warning.find("start from zero"), std::string::npos) << loaded.warning;
+    // Renamed with the time, never deleted.
+    EXPECT_EQ(filesIn(dir.str()),
+              (std::vector<std::string>{"totals.json.damaged-20251129T050912Z",
+                                        "totals.json.prev.damaged-20251129T050912Z"}));
+    EXPECT_EQ(readFile(dir.str() + "/totals.json.damaged-20251129T050912Z"), "garbage");
+    // A second damage the same second does not overwrite the first one set aside.
+    writeFile(store.path(), "garbage again");
+    auto again = store.load(now);
+    EXPECT_TRUE(again.reset);
+    EXPECT_TRUE(fs::exists(dir.str() + "/totals.json.damaged-20251129T050912Z-2"));
+    EXPECT_EQ(readFile(dir.str() + "/totals.json.damaged-20251129T050912Z"), "garbage");
+    // And the daemon's next save starts a clean history.
+    State s;
+    s.classes["adhoc"].fold(usage(3, 3, 0));
+    ASSERT_TRUE(store.save(s).ok());
+    EXPECT_EQ(store.load().state, s);
 }
 
 }  // namespace

@@ -77,6 +77,9 @@ struct DaemonStats {
     uint64_t reloadsFailed = 0;        // it compiled but failed to apply (rolled back)
     double lastReloadUnixSeconds = 0;  // the last reload attempt, or the start
     bool lastReloadOk = true;
+    // The saved totals could not be used at start (damaged, set aside): the totals
+    // of ended workloads restarted from zero with this daemon.
+    bool totalsReset = false;
     // (class, outcome) -> count; outcome: "ok", "denied", "unknown_class",
     // "not_found", "error".
     std::map<std::pair<std::string, std::string>, uint64_t> execs;

@@ -13,6 +13,7 @@
 // it in pendingRemoval, and removes it without folding it twice.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -48,27 +49,40 @@ std::string stateToJson(const State& state);
 Result<State> stateFromJson(const std::string& text);
 
 // The state file in one directory: <dir>/totals.json, its previous generation
-// <dir>/totals.json.prev, and <dir>/totals.json.tmp while writing.
+// <dir>/totals.json.prev, and <dir>/totals.json.tmp while writing. Accounting
+// never stops governance: a file that cannot be used is set aside (renamed, never
+// deleted: StateFiles.hpp setAside) and the daemon starts with what is left.
 class StateStore {
   public:
     explicit StateStore(std::string dir) : dir_(std::move(dir)) {}
 
-    // The saved state: totals.json, or totals.json.prev when totals.json is
-    // missing or damaged (the damage is reported in `warning`), or an empty State
-    // when neither exists. An error only when a file exists and cannot be used and
-    // no fallback can (the daemon then refuses to start rather than reset counters).
+    // The saved state:
+    // - totals.json;
+    // - else totals.json.prev, when totals.json is missing or cannot be used (a
+    //   damaged totals.json is set aside, so that the next save cannot rotate it
+    //   over the good previous generation);
+    // - else, when neither exists, an empty State (the first start);
+    // - else (every file that exists is damaged) an empty State with `reset` set:
+    //   the damaged files are set aside and the counters start from zero.
+    // `warning` says what was found and done, for the log.
     struct Loaded {
         State state;
         std::string warning;
+        bool reset = false;
+        std::vector<std::string> setAside;  // where the damaged files went
     };
-    Result<Loaded> load() const;
+    Loaded load(std::chrono::system_clock::time_point now = std::chrono::system_clock::now()) const;
 
-    // Atomically replaces totals.json with `state` (tmp + fsync + rename + fsync of
-    // the directory); the old file becomes totals.json.prev. Creates the directory.
+    // Atomically replaces totals.json with `state` (StateFiles.hpp
+    // replaceFileAtomically); the current totals.json becomes totals.json.prev
+    // first, but only when it is a good generation: a missing one leaves the
+    // previous generation as it is, and one that no longer parses is set aside
+    // instead of being rotated over it. Creates the directory.
     Result<void> save(const State& state) const;
 
     const std::string& dir() const { return dir_; }
     std::string path() const { return dir_ + "/totals.json"; }
+    std::string previousPath() const { return path() + ".prev"; }
 
   private:
     std::string dir_;

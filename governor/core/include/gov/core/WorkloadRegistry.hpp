@@ -76,10 +76,14 @@ class WorkloadRegistry {
     WorkloadRegistry(const WorkloadRegistry&) = delete;
     WorkloadRegistry& operator=(const WorkloadRegistry&) = delete;
 
-    // Loads the persisted totals (StateStore::load: the fallback file, and an error
-    // rather than counters reset) and drops the pending removals that were done
-    // after the last save (the group is gone).
-    Result<void> loadTotals();
+    // Loads the persisted totals (StateStore::load: the previous generation when
+    // the current one cannot be used; damaged files set aside) and drops the
+    // pending removals that were done after the last save (the group is gone). No
+    // usable generation is never fatal: the totals start from zero, an error is
+    // logged and totalsReset() says so (accounting never stops governance).
+    void loadTotals();
+    // The saved totals could not be used at start: the counters restarted from zero.
+    bool totalsReset() const { return totalsReset_; }
 
     // Starts tracking and watching `group` of `className` (idempotent).
     void track(const std::string& className, const std::string& group, TrackOrigin origin);
@@ -128,6 +132,7 @@ class WorkloadRegistry {
     Timing timing_;
     State state_;
     std::map<std::string, Workload> workloads_;
+    bool totalsReset_ = false;
     bool dirty_ = false;              // state_ has folds not saved yet
     std::vector<std::string> ended_;  // folded groups to remove after the save
     // When the pending batch is due to be saved; set by the reap that starts it.
