@@ -72,6 +72,7 @@ CompileResult loadPolicyFiles(const std::vector<std::string>& files, const std::
         sources.push_back(PolicySource{path, std::move(*text)});
     }
     CompileResult r = compile(sources);
+    r.sources = std::move(sources);
     if (!ioErrors.empty()) {
         // An unreadable file may hold the classes; "no classes defined" would then
         // be noise.

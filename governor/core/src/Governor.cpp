@@ -11,12 +11,15 @@ Governor::Governor(GovernorConfig config, const Clock& clock, runtime::CgroupFs 
       fs_(std::move(fs)),
       reconciler_(fs_, config_.sysRoot, config_.devRoot),
       registry_(fs_, std::move(watcher), config_.stateDir, clock_,
-                WorkloadRegistry::Timing{config_.emptyGrace, config_.saveDelay}) {}
+                WorkloadRegistry::Timing{config_.emptyGrace, config_.saveDelay}),
+      lastGood_(config_.stateDir) {}
 
 ReloadOutcome Governor::reload() {
     ReloadOutcome out;
     stats_.lastReloadUnixSeconds = unixSeconds(clock_.wallNow());
     stats_.lastReloadOk = false;
+    // Until this one is applied, the files on disk are not what is in force.
+    stats_.policyFilesInForce = false;
     auto compiled = loadConfiguredPolicy(config_);
     if (!compiled.ok()) {
         ++stats_.reloadsInvalid;
@@ -40,6 +43,8 @@ ReloadOutcome Governor::reload() {
     out.applied = true;
     ++stats_.reloadsApplied;
     stats_.lastReloadOk = true;
+    stats_.policyFilesInForce = true;
+    keepLastGood(compiled.sources);
     return out;
 }
 

@@ -54,12 +54,6 @@ policies::CompileResult loadConfiguredPolicy(const GovernorConfig& config) {
 
 Result<std::unique_ptr<Governor>> Governor::start(GovernorConfig config, const Clock& clock) {
     auto compiled = loadConfiguredPolicy(config);
-    if (!compiled.ok()) {
-        std::string all;
-        for (const auto& d : compiled.diagnostics)
-            all += "\n  " + d.format();
-        return Error::withReason("load policy", "the policy is invalid:" + all);
-    }
     if (!config.enableAncestorsFrom.empty()) {
         const auto& managed = managedControllers();
         for (const auto& problem : enableAncestorControllers(
@@ -89,10 +83,62 @@ Result<std::unique_ptr<Governor>> Governor::start(GovernorConfig config, const C
     // Adopt first, so that the plan sees the existing workload groups (their
     // per-workload limits are brought up to date too).
     g->registry_.trackAll(TrackOrigin::Adopted);
-    GOV_TRY(g->reconciler_.applyPolicy(compiled.policy.value(), "start"));
+    GOV_TRY(g->applyStartPolicy(std::move(compiled)));
     // Groups that emptied while no daemon was watching are folded now.
     g->afterReap(g->registry_.reapAll());
     return g;
+}
+
+Result<void> Governor::applyStartPolicy(policies::CompileResult configured) {
+    if (configured.ok()) {
+        auto applied = reconciler_.applyPolicy(*configured.policy, "start");
+        if (applied) {
+            keepLastGood(configured.sources);
+            return success();
+        }
+        spdlog::error("start: the configured policy failed to apply: {}",
+                      applied.error().message());
+    } else {
+        spdlog::error("start: the configured policy is invalid:");
+        for (const auto& d : configured.diagnostics)
+            spdlog::error("  {}", d.format());
+    }
+    // Enforcement first: a bad edit pushed by config management must not leave the
+    // host without governance until someone fixes it.
+    stats_.policyFilesInForce = false;
+    auto kept = lastGood_.load(clock_.wallNow());
+    if (!kept) {
+        spdlog::error("start: the last good policy cannot be used: {}", kept.error().message());
+    } else if (*kept) {
+        auto compiled = compileLastGood(**kept);
+        if (compiled.ok()) {
+            auto applied = reconciler_.applyPolicy(*compiled.policy, "start, last good policy");
+            if (applied) {
+                spdlog::error(
+                    "start: running the last good policy ({}): the policy files are NOT in force; "
+                    "fix them and reload",
+                    lastGood_.path());
+                return success();
+            }
+            spdlog::error("start: the last good policy failed to apply: {}",
+                          applied.error().message());
+        } else {
+            spdlog::error("start: the last good policy {} no longer compiles:", lastGood_.path());
+            for (const auto& d : compiled.diagnostics)
+                spdlog::error("  {}", d.format());
+        }
+    }
+    GOV_TRY(reconciler_.applyPolicy(policies::defaultPolicy(), "start, built-in default policy"));
+    spdlog::error(
+        "start: running the built-in default policy: the policy files are NOT in force; fix "
+        "them and reload");
+    return success();
+}
+
+void Governor::keepLastGood(const std::vector<policies::PolicySource>& sources) {
+    auto saved = lastGood_.save(sources);
+    if (!saved)
+        spdlog::warn("keep the last good policy: {}", saved.error().message());
 }
 
 }  // namespace gov::core

@@ -338,4 +338,26 @@ TEST_F(Hardening, ADamagedCurrentTotalsFileIsSetAsideAndTheGoodGenerationSurvive
     EXPECT_EQ(slurp(stateDir() / "totals.json.prev"), good);
 }
 
+// Issue 18 item 7: an invalid policy file at boot (a bad edit pushed by config
+// management) made governord exit with its diagnostics, leaving the host ungoverned.
+// Now the last good policy (kept in the state directory at every successful apply)
+// runs, and the diagnostics are logged.
+TEST_F(Hardening, AnInvalidPolicyAtStartRunsTheLastGoodOneAndLogsTheDiagnostics) {
+    const fs::path policy = policyFile(
+        "[classes.adhoc]\n[classes.extra]\ndescription = \"the good one\"\n", "mine.toml");
+    startDaemon({"--policy", policy.string()});
+    EXPECT_TRUE(fs::is_directory(root_ / "extra.slice"));
+    ASSERT_TRUE(WIFEXITED(stopDaemon(SIGTERM))) << log();
+    ASSERT_TRUE(fs::exists(stateDir() / "policy.last-good.json"));
+
+    spit(policy, "[classes.adhoc]\nmemory.mx = \"1GiB\"\n");
+    // The slice goes; the last good policy must bring it back.
+    ASSERT_EQ(::rmdir((root_ / "extra.slice").c_str()), 0);
+    startDaemon({"--policy", policy.string()});
+    EXPECT_TRUE(logHas("unknown key 'mx' (did you mean 'memory.max'?)")) << log();
+    EXPECT_TRUE(logHas("running the last good policy")) << log();
+    EXPECT_TRUE(fs::is_directory(root_ / "extra.slice")) << log();
+    EXPECT_TRUE(alive(daemon_));
+}
+
 }  // namespace

@@ -208,12 +208,17 @@ TEST_F(FakeTree, ReloadThatFailsHalfwayIsRolledBack) {
     EXPECT_EQ((*g)->stats().reloadsFailed, 1u);
 }
 
-TEST_F(FakeTree, InvalidPolicyAtStartIsAnErrorWithEveryDiagnostic) {
+TEST_F(FakeTree, AnInvalidPolicyAtTheFirstStartRunsTheBuiltInDefault) {
+    // Enforcement first: an invalid file at boot used to stop the daemon, leaving
+    // the host ungoverned. With no last good policy kept, the built-in default runs.
     config_.policyFiles = {policyFile("[classes.adhoc]\nmemory.mx = \"1GiB\"\npids.max = -1\n")};
     auto g = Governor::start(config_);
-    ASSERT_FALSE(g.ok());
-    EXPECT_NE(g.error().message().find("memory.mx"), std::string::npos) << g.error().message();
-    EXPECT_NE(g.error().message().find("pids.max"), std::string::npos) << g.error().message();
+    ASSERT_TRUE(g.ok()) << g.error().message();
+    EXPECT_EQ((*g)->policy(), policies::defaultPolicy());
+    EXPECT_EQ(knob("adhoc.slice", "memory.max"), "2147483648");
+    EXPECT_FALSE((*g)->stats().policyFilesInForce);
+    // The default was not what the files say: it is not kept as the last good one.
+    EXPECT_FALSE(fs::exists(base_ / "state" / "policy.last-good.json"));
 }
 
 TEST_F(FakeTree, TargetsAreClassesOrKnownWorkloadGroups) {
@@ -360,6 +365,66 @@ TEST_F(FakeTree, AnExecGroupWhoseWorkloadLimitsCannotBeWrittenIsRemovedAgain) {
     for (const auto& entry : fs::directory_iterator(root_ / "adhoc.slice"))
         EXPECT_FALSE(entry.is_directory()) << entry.path() << " was left behind";
     EXPECT_TRUE((*g)->workloads().empty());
+}
+
+TEST_F(FakeTree, AnInvalidPolicyAtStartRunsTheLastGoodPolicyKeptAtTheLastApply) {
+    const std::string good = "[classes.adhoc]\nmemory.max = \"1GiB\"\n[classes.batch]\n";
+    const std::string file = policyFile(good);
+    config_.policyFiles = {file};
+    makeGroup("batch.slice");
+    {
+        auto g = Governor::start(config_);
+        ASSERT_TRUE(g.ok()) << g.error().message();
+        EXPECT_TRUE((*g)->stats().policyFilesInForce);
+    }
+    auto kept = lastGoodFromJson(readFile(base_ / "state" / "policy.last-good.json"));
+    ASSERT_TRUE(kept.ok()) << kept.error().message();
+    ASSERT_EQ(kept->size(), 1u);
+    EXPECT_EQ((*kept)[0].name, file);
+    EXPECT_EQ((*kept)[0].text, good);
+
+    // A bad edit, then a restart: the last good policy runs, not the default.
+    writeFile(file, "[classes.adhoc]\nmemory.max = \"lots\"\n");
+    writeFile(root_ / "adhoc.slice" / "memory.max", "max");
+    auto g = Governor::start(config_);
+    ASSERT_TRUE(g.ok()) << g.error().message();
+    EXPECT_FALSE((*g)->stats().policyFilesInForce);
+    EXPECT_NE((*g)->policy().find("batch"), nullptr);
+    EXPECT_EQ(knob("adhoc.slice", "memory.max"), "1073741824");
+
+    // Fixed and reloaded: in force again, and kept.
+    writeFile(file, "[classes.adhoc]\nmemory.max = \"2GiB\"\n");
+    ASSERT_TRUE((*g)->reload().applied);
+    EXPECT_TRUE((*g)->stats().policyFilesInForce);
+    EXPECT_EQ((*lastGoodFromJson(readFile(base_ / "state" / "policy.last-good.json")))[0].text,
+              "[classes.adhoc]\nmemory.max = \"2GiB\"\n");
+    // A failed reload: the files are not in force any more.
+    writeFile(file, "[classes.adhoc]\nmemory.mx = 1\n");
+    EXPECT_FALSE((*g)->reload().applied);
+    EXPECT_FALSE((*g)->stats().policyFilesInForce);
+}
+
+TEST_F(FakeTree, ADamagedLastGoodPolicyIsSetAsideAndTheDefaultRuns) {
+    writeFile(base_ / "state" / "policy.last-good.json", "{\"version\":1,\"sour");
+    config_.policyFiles = {policyFile("[classes.adhoc]\nmemory.mx = 1\n")};
+    auto g = Governor::start(config_);
+    ASSERT_TRUE(g.ok()) << g.error().message();
+    EXPECT_EQ((*g)->policy(), policies::defaultPolicy());
+    EXPECT_FALSE(fs::exists(base_ / "state" / "policy.last-good.json"));
+    bool aside = false;
+    for (const auto& e : fs::directory_iterator(base_ / "state"))
+        aside |= e.path().filename().string().rfind("policy.last-good.json.damaged-", 0) == 0;
+    EXPECT_TRUE(aside);
+}
+
+TEST_F(FakeTree, DamagedTotalsAtStartAreResetAndTheDaemonStillGoverns) {
+    writeFile(base_ / "state" / "totals.json", "garbage");
+    writeFile(base_ / "state" / "totals.json.prev", "garbage");
+    auto g = Governor::start(config_);
+    ASSERT_TRUE(g.ok()) << g.error().message();
+    EXPECT_TRUE((*g)->stats().totalsReset);
+    EXPECT_EQ(knob("adhoc.slice", "memory.max"), "2147483648");
+    EXPECT_TRUE((*g)->state().classes.empty());
 }
 
 }  // namespace

@@ -24,16 +24,20 @@ struct Diagnostic {
     bool operator==(const Diagnostic&) const = default;
 };
 
-struct CompileResult {
-    std::optional<Policy> policy;          // set only when there are no diagnostics
-    std::vector<Diagnostic> diagnostics;   // all of them, in file then line order
-    bool ok() const { return policy.has_value() && diagnostics.empty(); }
-};
-
 // One policy file's text, named for diagnostics.
 struct PolicySource {
     std::string name;
     std::string text;
+    bool operator==(const PolicySource&) const = default;
+};
+
+struct CompileResult {
+    std::optional<Policy> policy;         // set only when there are no diagnostics
+    std::vector<Diagnostic> diagnostics;  // all of them, in file then line order
+    // loadPolicyFiles(): the texts it read and compiled, in merge order (empty for
+    // the built-in default), so that a caller can keep exactly what it applied.
+    std::vector<PolicySource> sources;
+    bool ok() const { return policy.has_value() && diagnostics.empty(); }
 };
 
 // Compile one or more files; they merge by the documented rule (docs/policy.md):

@@ -31,6 +31,7 @@
 
 #include "gov/Result.hpp"
 #include "gov/core/Clock.hpp"
+#include "gov/core/LastGoodPolicy.hpp"
 #include "gov/core/Plan.hpp"
 #include "gov/core/Reconciler.hpp"
 #include "gov/core/Totals.hpp"
@@ -80,6 +81,11 @@ struct DaemonStats {
     // The saved totals could not be used at start (damaged, set aside): the totals
     // of ended workloads restarted from zero with this daemon.
     bool totalsReset = false;
+    // The policy in force is the one the configured files hold: false when they were
+    // invalid (or failed to apply) at the start, which then runs the last good
+    // policy or the built-in default, or at the last reload, which kept the previous
+    // policy.
+    bool policyFilesInForce = true;
     // (class, outcome) -> count; outcome: "ok", "denied", "unknown_class",
     // "not_found", "error".
     std::map<std::pair<std::string, std::string>, uint64_t> execs;
@@ -99,12 +105,15 @@ const char* controlVerb(ControlAction action);
 
 class Governor {
   public:
-    // Starts governing (Startup.cpp): loads the policy (an invalid one is an error
-    // naming every diagnostic: there is no last good policy yet), opens/creates the
-    // root, moves this process into <root>/governord, enables controllers, creates
-    // the class slices with their limits, adopts the existing workload groups and
-    // loads the totals. Errors here are fatal for the daemon. `clock` must outlive
-    // the Governor.
+    // Starts governing (Startup.cpp): loads the policy, opens/creates the root,
+    // moves this process into <root>/governord, enables controllers, creates the
+    // class slices with their limits, adopts the existing workload groups and loads
+    // the totals. A policy that is invalid or fails to apply is logged with its
+    // diagnostics and the start goes on with the last good policy (LastGoodPolicy.hpp),
+    // or the built-in default when there never was one: stats().policyFilesInForce
+    // says so. Damaged totals start from zero (stats().totalsReset). Errors here
+    // (the root cannot be made or written) are fatal for the daemon. `clock` must
+    // outlive the Governor.
     static Result<std::unique_ptr<Governor>> start(GovernorConfig config,
                                                    const Clock& clock = systemClock());
 
@@ -113,7 +122,8 @@ class Governor {
 
     // Recompiles the configured policy files and applies them. An invalid policy or
     // one that fails to apply leaves the previous policy in force (a failed apply is
-    // rolled back) and the outcome says why.
+    // rolled back) and the outcome says why. A policy applied is kept as the last
+    // good one.
     ReloadOutcome reload();
 
     // The inotify fd that becomes readable when a watched group's cgroup.events
@@ -176,6 +186,11 @@ class Governor {
     Governor(GovernorConfig config, const Clock& clock, runtime::CgroupFs fs,
              runtime::EventsWatcher watcher);
 
+    // The start's policy: configured, else last good, else the built-in default.
+    Result<void> applyStartPolicy(policies::CompileResult configured);
+    // Keeps the sources of a policy just applied as the last good one (a failure is
+    // logged: the policy is in force regardless).
+    void keepLastGood(const std::vector<policies::PolicySource>& sources);
     // Saves now when workloads ended and there is no save delay.
     void afterReap(bool ended);
     // A class (its slice) or a tracked workload group, as a group path.
@@ -186,6 +201,7 @@ class Governor {
     runtime::CgroupFs fs_;
     Reconciler reconciler_;
     WorkloadRegistry registry_;
+    LastGoodPolicy lastGood_;
     uint64_t nextId_ = 1;
     DaemonStats stats_;
 };
