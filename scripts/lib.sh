@@ -11,6 +11,9 @@ GOV_BUILD_PACKAGES=(
     libboost-dev libtomlplusplus-dev prometheus-cpp-dev libsdbus-c++-dev libsdbus-c++-bin
     libspdlog-dev libcli11-dev nlohmann-json3-dev libsystemd-dev
     criu protobuf-c-compiler libprotobuf-c-dev
+    # The cgroup network programs: BPF C compiled with clang, embedded through a
+    # bpftool skeleton, loaded with libbpf.
+    clang libbpf-dev bpftool
 )
 # What the test suite needs on top: GoogleTest, clang for the libFuzzer targets,
 # and the tools the test tiers start themselves (dbus-daemon, QEMU and the guest's
@@ -19,6 +22,9 @@ GOV_TEST_PACKAGES=(
     libgtest-dev libgmock-dev clang libclang-rt-14-dev
     dbus qemu-system-x86 qemu-utils busybox-static cpio kmod e2fsprogs zstd xz-utils
     prometheus curl debootstrap
+    # Network tests: loopback traffic in namespaces the tests create (iproute2), and
+    # iperf3 for the throughput runs with and without the network programs.
+    iproute2 iperf3
 )
 
 gov_log() { printf '==> %s\n' "$*" >&2; }
