@@ -97,13 +97,16 @@ static __always_inline void count_all(struct __sk_buff* skb, __u64 ids[GOV_NET_M
     }
 }
 
-/* One limit's decision (gov_net_limit_decide, under the entry's lock): 1 = drop. */
-static __always_inline int limited(__u64 id, __u64 len, __u64 now, __u64* departure) {
+/* One limit's decision (gov_net_limit_decide, under the entry's lock): 1 = drop.
+ * The clock is read once per packet, and only for a packet that meets a limit. */
+static __always_inline int limited(__u64 id, __u64 len, __u64* now, __u64* departure) {
     struct gov_net_limit* l = bpf_map_lookup_elem(&gov_limits, &id);
     if (!l || l->rate == 0)
         return 0;
+    if (*now == 0)
+        *now = bpf_ktime_get_ns();
     bpf_spin_lock(&l->lock);
-    int drop = gov_net_limit_decide(l, len, now, departure);
+    int drop = gov_net_limit_decide(l, len, *now, departure);
     bpf_spin_unlock(&l->lock);
     return drop;
 }
@@ -120,7 +123,7 @@ SEC("cgroup_skb/egress")
 int gov_egress(struct __sk_buff* skb) {
     __u64 ids[GOV_NET_MAX_LEVELS];
     ancestors(skb, ids);
-    __u64 now = bpf_ktime_get_ns();
+    __u64 now = 0;
     __u64 departure = 0;
     /* Deepest first: a packet the workload's own limit refuses takes nothing from
      * its class's budget. */
@@ -128,7 +131,7 @@ int gov_egress(struct __sk_buff* skb) {
     for (int i = GOV_NET_MAX_LEVELS - 1; i >= 0; i--) {
         if (ids[i] == 0 || (i > 0 && ids[i] == ids[i - 1]))
             continue;
-        if (limited(ids[i], skb->len, now, &departure))
+        if (limited(ids[i], skb->len, &now, &departure))
             return 2; /* drop, and tell TCP it met congestion (NET_XMIT_CN) */
     }
     if (departure > skb->tstamp)

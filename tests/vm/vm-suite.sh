@@ -66,7 +66,7 @@ need_tool readelf binutils
 for c in $checks; do
     [ -f "$here/checks/$c.sh" ] || die "check script $here/checks/$c.sh does not exist"
 done
-for h in alloc counter forker spinner checkpoint_tool; do
+for h in alloc counter forker spinner checkpoint_tool nettool; do
     [ -x "$helpers/gov_vm_$h" ] || die "helper $helpers/gov_vm_$h is not built"
 done
 # The guest mounts tmpfs over these (the host's / is read-only there). A tree the
@@ -102,10 +102,12 @@ mkdir -p "$results"
 # veth and nf_tables (with nfnetlink) for CRIU: its kernel feature detection creates
 # a veth pair and probes nf_tables, and stops before doing anything without them.
 # crc32c_generic: what nf_tables' crc32c uses under TCG (see guest/init). The sock
-# diag modules let CRIU list a process's sockets; tun is one of its checks.
+# diag modules let CRIU list a process's sockets; tun is one of its checks. veth
+# also joins the network checks' namespaces; sch_fq honours the departure times the
+# egress programs stamp.
 qemu_initramfs "$run/initramfs" "$busybox" "$here/guest/init" virtio_pci virtio_blk 9pnet_virtio 9p \
     crc32c_generic veth nfnetlink nf_tables unix_diag inet_diag tcp_diag udp_diag netlink_diag \
-    af_packet_diag tun
+    af_packet_diag tun sch_fq
 
 # --- what the guest runs: written where the guest sees it (its results share) -------
 {

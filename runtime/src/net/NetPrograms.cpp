@@ -420,6 +420,27 @@ Result<std::unordered_map<uint64_t, NetPrograms::LimitState>> NetPrograms::limit
     return out;
 }
 
+Result<NetPrograms::ProgramStats> NetPrograms::programStats() const {
+    ProgramStats stats;
+    struct Which {
+        bpf_program* prog;
+        uint64_t* runs;
+        uint64_t* ns;
+    };
+    for (const Which& w : {Which{skel_->progs.gov_ingress, &stats.ingressRuns, &stats.ingressNs},
+                           Which{skel_->progs.gov_egress, &stats.egressRuns, &stats.egressNs}}) {
+        bpf_prog_info info{};
+        __u32 len = sizeof info;
+        if (bpf_obj_get_info_by_fd(bpf_program__fd(w.prog), &info, &len) != 0) {
+            return Error::fromErrno(std::string("statistics of the ") + bpf_program__name(w.prog) +
+                                    " program");
+        }
+        *w.runs = info.run_cnt;
+        *w.ns = info.run_time_ns;
+    }
+    return stats;
+}
+
 Result<void> NetPrograms::detach() {
     std::string failed;
     const std::string& dir = options_.pinDir;

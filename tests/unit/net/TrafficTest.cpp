@@ -47,10 +47,14 @@ TEST(Traffic, LimitEntryStartsWithAFullBucketAndRoundTrips) {
 }
 
 TEST(Traffic, BurstIsAtLeastOneGsoPacketAndTwentyMillisecondsOfTheRate) {
-    EXPECT_EQ(egressLimitFor(1000).burstBytes, 65536u);
-    EXPECT_EQ(egressLimitFor(1000000).burstBytes, 65536u);  // 20 ms = 20 kB < 64 KiB
-    EXPECT_EQ(egressLimitFor(100000000).burstBytes, 2000000u);
-    EXPECT_EQ(egressLimitFor(100000000, EgressMode::Pace).burstBytes, 200000000u);  // 2 s
+    EXPECT_EQ(egressLimitFor(1000, EgressMode::Drop).burstBytes, 65536u);
+    EXPECT_EQ(egressLimitFor(1000000, EgressMode::Drop).burstBytes, 65536u);  // 20 ms < 64 KiB
+    EXPECT_EQ(egressLimitFor(100000000, EgressMode::Drop).burstBytes, 2000000u);
+}
+
+TEST(Traffic, PaceHorizonIsATenthOfASecondOfTheRateAndAtLeastOneGsoPacket) {
+    EXPECT_EQ(egressLimitFor(100000000, EgressMode::Pace).burstBytes, 10000000u);  // 100 ms
+    EXPECT_EQ(egressLimitFor(100000, EgressMode::Pace).burstBytes, 65536u);
 }
 
 // Offers `packet`-byte packets every `gapNs` for `seconds`, retrying a dropped one
@@ -69,7 +73,7 @@ uint64_t simulateDrop(gov_net_limit& l, uint64_t packet, uint64_t gapNs, uint64_
 
 TEST(Traffic, DropModeHoldsAnOverloadingSenderToTheRate) {
     // 1 MB/s against an offer of ~14.5 MB/s (1448-byte packets every 100 us).
-    gov_net_limit l = limitEntry(egressLimitFor(1000000));
+    gov_net_limit l = limitEntry(egressLimitFor(1000000, EgressMode::Drop));
     uint64_t passed = simulateDrop(l, 1448, 100000, 10);
     // The long-run rate is exact to a packet and the burst.
     EXPECT_NEAR(static_cast<double>(passed), 10.0 * 1000000, 65536 + 2 * 1448);
@@ -79,13 +83,13 @@ TEST(Traffic, DropModeHoldsAnOverloadingSenderToTheRate) {
 TEST(Traffic, DropModeLetsGsoPacketsLargerThanTheBucketThrough) {
     // 64 KiB packets through a 100 kB/s limit whose bucket is 64 KiB: every packet
     // may take the bucket below zero, so they pass at the rate rather than never.
-    gov_net_limit l = limitEntry(egressLimitFor(100000));
+    gov_net_limit l = limitEntry(egressLimitFor(100000, EgressMode::Drop));
     uint64_t passed = simulateDrop(l, 65536, 1000000, 20);
     EXPECT_NEAR(static_cast<double>(passed), 20.0 * 100000, 2 * 65536);
 }
 
 TEST(Traffic, DropModePassesEverythingBelowTheRate) {
-    gov_net_limit l = limitEntry(egressLimitFor(1000000));
+    gov_net_limit l = limitEntry(egressLimitFor(1000000, EgressMode::Drop));
     // 1000-byte packets every 2 ms: 500 kB/s.
     uint64_t passed = simulateDrop(l, 1000, 2000000, 5);
     EXPECT_EQ(passed, 5u * 500 * 1000);
@@ -93,7 +97,7 @@ TEST(Traffic, DropModePassesEverythingBelowTheRate) {
 }
 
 TEST(Traffic, DropModeRefillsAtMostTheBurstAfterIdleness) {
-    gov_net_limit l = limitEntry(egressLimitFor(1000000));  // 64 KiB bucket
+    gov_net_limit l = limitEntry(egressLimitFor(1000000, EgressMode::Drop));  // 64 KiB bucket
     simulateDrop(l, 1448, 100000, 1);
     // 10 s idle, then a flood: the first 10 ms pass at most bucket + one packet.
     uint64_t passed = 0;
@@ -106,33 +110,67 @@ TEST(Traffic, DropModeRefillsAtMostTheBurstAfterIdleness) {
     EXPECT_GE(passed, 65536u);
 }
 
-TEST(Traffic, PaceModeSpacesDeparturesAtTheRate) {
-    // 1 MB/s: a 1000-byte packet every 1 ms of departure time.
+TEST(Traffic, PaceModeSpacesDeparturesAtTheRateAfterItsCredit) {
+    // 1 MB/s: a 1000-byte packet every 1 ms of departure time, once the 10 ms of
+    // credit a fresh (or idle) limit has are spent.
     gov_net_limit l = limitEntry(egressLimitFor(1000000, EgressMode::Pace));
     const uint64_t now = 5 * kSec;
     std::vector<uint64_t> departures;
-    for (int i = 0; i < 10; ++i) {
+    for (int i = 0; i < 30; ++i) {
         __u64 d = 0;
         ASSERT_EQ(gov_net_limit_decide(&l, 1000, now, &d), 0);
         departures.push_back(d == 0 ? now : d);
     }
-    for (size_t i = 1; i < departures.size(); ++i) {
+    // 10 ms of credit: packets 0..10 may leave at once (the 11th is due exactly now).
+    for (size_t i = 0; i <= 10; ++i) {
+        EXPECT_EQ(departures[i], now) << i;
+    }
+    for (size_t i = 11; i < departures.size(); ++i) {
         EXPECT_EQ(departures[i] - departures[i - 1], 1000000u) << i;
     }
-    EXPECT_EQ(departures.front(), now);  // the first one leaves at once
-    EXPECT_EQ(l.throttled, 9u);
+    EXPECT_EQ(l.throttled, 19u);
+}
+
+TEST(Traffic, PaceModeHoldsAStreamToItsRateOverTime) {
+    // A sender offering 5x the rate, whose packets leave when stamped (as fq does):
+    // what is scheduled over 10 s is the rate, to the horizon.
+    gov_net_limit l = limitEntry(egressLimitFor(2000000, EgressMode::Pace));
+    uint64_t accepted = 0;
+    for (uint64_t t = kSec; t < 11 * kSec; t += 100000) {  // 1000 bytes every 100 us
+        __u64 d = 0;
+        if (gov_net_limit_decide(&l, 1000, t, &d) == 0)
+            accepted += 1000;
+    }
+    const double horizonBytes = 200000;  // 100 ms at 2 MB/s
+    EXPECT_NEAR(static_cast<double>(accepted), 10.0 * 2000000, horizonBytes + 20000 + 1000);
 }
 
 TEST(Traffic, PaceModeRefusesBeyondTheHorizon) {
-    // 2 s of 1 MB/s may be scheduled ahead: 2000 packets of 1000 bytes, then refusal.
+    // 100 ms of 1 MB/s may be scheduled ahead of now (plus the 10 ms of credit):
+    // 111 packets of 1000 bytes, then refusal.
     gov_net_limit l = limitEntry(egressLimitFor(1000000, EgressMode::Pace));
     int accepted = 0;
-    for (int i = 0; i < 3000; ++i) {
+    for (int i = 0; i < 300; ++i) {
         __u64 d = 0;
         if (gov_net_limit_decide(&l, 1000, kSec, &d) == 0)
             ++accepted;
     }
-    EXPECT_EQ(accepted, 2001);
+    EXPECT_EQ(accepted, 111);
+}
+
+TEST(Traffic, PaceModeForgetsIdlenessBeyondItsCredit) {
+    gov_net_limit l = limitEntry(egressLimitFor(1000000, EgressMode::Pace));
+    __u64 d = 0;
+    ASSERT_EQ(gov_net_limit_decide(&l, 1000, kSec, &d), 0);
+    // 10 s idle: no 10 s of catch-up, only the 10 ms credit.
+    int immediate = 0;
+    for (int i = 0; i < 100; ++i) {
+        d = 0;
+        ASSERT_EQ(gov_net_limit_decide(&l, 1000, 11 * kSec, &d), 0);
+        if (d == 0)
+            ++immediate;
+    }
+    EXPECT_EQ(immediate, 11);
 }
 
 TEST(CgroupLevel, CountsComponentsBelowTheMount) {

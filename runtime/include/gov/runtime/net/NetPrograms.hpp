@@ -92,6 +92,17 @@ class NetPrograms {
     };
     Result<std::unordered_map<uint64_t, LimitState>> limits() const;
 
+    // How often each program ran and for how long in total (the kernel counts this
+    // only while BPF statistics are enabled: sysctl kernel.bpf_stats_enabled=1 or a
+    // BPF_ENABLE_STATS fd held by someone, as bench/net/NetBench.cpp does).
+    struct ProgramStats {
+        uint64_t ingressRuns = 0;
+        uint64_t ingressNs = 0;
+        uint64_t egressRuns = 0;
+        uint64_t egressNs = 0;
+    };
+    Result<ProgramStats> programStats() const;
+
     // Detaches the programs and removes the pins (the maps go with the last
     // reference): for a daemon that stops with nothing left to count.
     Result<void> detach();

@@ -50,13 +50,13 @@ struct EgressLimit {
     // Drop: what the bucket holds (the largest burst above the rate). Pace: how much
     // may be scheduled ahead of now before packets are refused (the horizon).
     uint64_t burstBytes = 0;
-    EgressMode mode = EgressMode::Drop;
+    EgressMode mode = EgressMode::Pace;
     bool operator==(const EgressLimit&) const = default;
 };
 
 // The limit Governor sets for a rate: its burst from the rate (see Traffic.cpp for
-// the figures behind it) and the mode.
-EgressLimit egressLimitFor(uint64_t bytesPerSecond, EgressMode mode = EgressMode::Drop);
+// the figures behind it) and the mode (Pace, the daemon's: docs/network.md).
+EgressLimit egressLimitFor(uint64_t bytesPerSecond, EgressMode mode = EgressMode::Pace);
 
 // The map entry for a new limit (a full bucket, nothing scheduled) and back.
 gov_net_limit limitEntry(const EgressLimit& limit);

@@ -43,6 +43,8 @@ struct gov_net_limit {
 };
 
 #define GOV_NET_NSEC_PER_SEC 1000000000ULL
+/* PACE: how much of the past a flow may catch up on (see gov_net_limit_decide). */
+#define GOV_NET_PACE_CREDIT_NS 10000000ULL
 
 /* The verifier allows no function call while a spin lock is held: always inlined. */
 #ifdef __bpf__
@@ -58,13 +60,18 @@ struct gov_net_limit {
 GOV_NET_INLINE int gov_net_limit_decide(struct gov_net_limit* l, __u64 len, __u64 now,
                                         __u64* departure) {
     if (l->mode == GOV_NET_MODE_PACE) {
-        /* The earliest time this packet may leave: after the bytes already
-         * scheduled, never before now. */
-        __u64 t = l->last_ns > now ? l->last_ns : now;
+        /* The earliest time this packet may leave: after the bytes already scheduled.
+         * When that lies in the past (the sender paused, or the qdisc released
+         * packets late), up to GOV_NET_PACE_CREDIT_NS of it are kept, so that a late
+         * timer does not cost the flow its rate; beyond that the time is lost. */
+        __u64 t = l->last_ns;
+        if (t + GOV_NET_PACE_CREDIT_NS < now)
+            t = now - GOV_NET_PACE_CREDIT_NS;
         __u64 horizon = l->burst * GOV_NET_NSEC_PER_SEC / l->rate;
-        if (t - now > horizon) {
-            /* More than the horizon already queued: refuse rather than queue for
-             * ever (fq would drop it beyond its own horizon anyway). */
+        if (t > now && t - now > horizon) {
+            /* More than the horizon already queued: refuse rather than queue longer
+             * than TCP's retransmission timeout (TCP keeps the segment and retries
+             * when a queued one leaves). */
             l->throttled++;
             return 1;
         }
