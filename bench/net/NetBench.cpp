@@ -307,11 +307,12 @@ int main(int argc, char** argv) {
         auto per = [](uint64_t ns, uint64_t runs) {
             return runs ? static_cast<double>(ns) / static_cast<double>(runs) : 0.0;
         };
-        std::printf("  kernel run time, %-23s ingress %5.0f ns/run (%llu runs), egress %5.0f ns/run "
-                    "(%llu runs)\n",
-                    names[m], per(st.ingressNs, st.ingressRuns),
-                    static_cast<unsigned long long>(st.ingressRuns), per(st.egressNs, st.egressRuns),
-                    static_cast<unsigned long long>(st.egressRuns));
+        std::printf(
+            "  kernel run time, %-23s ingress %5.0f ns/run (%llu runs), egress %5.0f ns/run "
+            "(%llu runs)\n",
+            names[m], per(st.ingressNs, st.ingressRuns),
+            static_cast<unsigned long long>(st.ingressRuns), per(st.egressNs, st.egressRuns),
+            static_cast<unsigned long long>(st.egressRuns));
     }
     if (cfg.tcp) {
         double tb = median(tcp[Off]);
@@ -328,7 +329,8 @@ int main(int argc, char** argv) {
             die(p.error().message());
         int fd = bpf_obj_get((options.pinDir + "/counters").c_str());
         int cpus = libbpf_num_possible_cpus();
-        std::vector<gov_net_counters> value(static_cast<size_t>(cpus), gov_net_counters{1, 1, 1, 1});
+        std::vector<gov_net_counters> value(static_cast<size_t>(cpus),
+                                            gov_net_counters{1, 1, 1, 1});
         std::vector<uint64_t> ids;
         for (int i = 0; i < cfg.groups; ++i) {
             uint64_t id = 0x100000000ULL + static_cast<uint64_t>(i);  // no real cgroup has these

@@ -36,7 +36,8 @@ int fail(const std::string& what) {
 
 int main(int argc, char** argv) {
     if (argc < 4)
-        return fail("usage: gov_vm_nettool ROOT PIN attach|limit|unlimit|read|throttled|detach ...");
+        return fail(
+            "usage: gov_vm_nettool ROOT PIN attach|limit|unlimit|read|throttled|detach ...");
     const std::string root = argv[1];
     const std::string cmd = argv[3];
     auto mount = gov::runtime::discoverCgroup2();
@@ -77,9 +78,9 @@ int main(int argc, char** argv) {
         std::string mode = argv[6];
         if (mode != "drop" && mode != "pace")
             return fail("mode must be drop or pace, got " + mode);
-        auto limit = gov::runtime::net::egressLimitFor(rate, mode == "pace"
-                                                                 ? gov::runtime::net::EgressMode::Pace
-                                                                 : gov::runtime::net::EgressMode::Drop);
+        auto limit = gov::runtime::net::egressLimitFor(
+            rate, mode == "pace" ? gov::runtime::net::EgressMode::Pace
+                                 : gov::runtime::net::EgressMode::Drop);
         auto set = programs->setEgressLimit(*id, limit);
         if (!set)
             return fail(set.error().message());
@@ -116,8 +117,8 @@ int main(int argc, char** argv) {
             return fail("read failed");
         uint64_t b0 = c0->value_or(gov::runtime::net::TrafficCounters{}).txBytes;
         uint64_t b1 = c1->value_or(gov::runtime::net::TrafficCounters{}).txBytes;
-        std::printf("%.0f\n", static_cast<double>(b1 - b0) /
-                                  std::chrono::duration<double>(t1 - t0).count());
+        std::printf("%.0f\n",
+                    static_cast<double>(b1 - b0) / std::chrono::duration<double>(t1 - t0).count());
         return 0;
     }
     if (cmd == "throttled") {
