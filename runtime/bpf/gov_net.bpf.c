@@ -140,6 +140,6 @@ int gov_egress(struct __sk_buff* skb) {
     return 1;
 }
 
-/* The project has not chosen a license yet (debian/copyright); these programs use no
- * GPL-only helper. */
-char LICENSE[] SEC("license") = "Proprietary";
+/* The project's licence (LICENSE). The kernel takes it as not GPL-compatible, which
+ * only matters for GPL-only helpers: these programs use none. */
+char LICENSE[] SEC("license") = "Apache-2.0";
