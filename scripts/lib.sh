@@ -12,8 +12,9 @@ GOV_BUILD_PACKAGES=(
     libspdlog-dev libcli11-dev nlohmann-json3-dev libsystemd-dev
     criu protobuf-c-compiler libprotobuf-c-dev
     # The cgroup network programs: BPF C compiled with clang, embedded through a
-    # bpftool skeleton, loaded with libbpf.
-    clang libbpf-dev bpftool
+    # bpftool skeleton, loaded with libbpf. Private networks: netlink through libmnl,
+    # NAT through libnftables (docs/network.md says why these).
+    clang libbpf-dev bpftool libmnl-dev libnftables-dev
 )
 # What the test suite needs on top: GoogleTest, clang for the libFuzzer targets,
 # and the tools the test tiers start themselves (dbus-daemon, QEMU and the guest's

@@ -676,6 +676,9 @@ Result<SpawnedProcess> spawnCopying(const SpawnRequest& req, ChildPlan& plan, ui
         if (plan.applyAttributes && plan.processLimitsByParent) {
             GOV_TRY(applyProcessLimitsTo(pid, plan));
         }
+        if (req.beforeRun) {
+            GOV_TRY(req.beforeRun(pid));
+        }
         if (fallback && req.cgroupFd >= 0) {
             // Without CLONE_INTO_CGROUP the child is moved before it runs anything:
             // slower (an RCU grace period) but never accounted to the wrong group.
@@ -879,7 +882,8 @@ Result<PendingSpawn> Clone3Spawner::start(const SpawnRequest& req) {
     // The child keeps our uid when no uid is asked or it is ours: then only
     // processes of our uid (root, for the daemon) can signal it before it execs.
     const bool keepsOurUid = !req.uid || *req.uid == ::geteuid();
-    if (kSharedMemoryClone && !userNs && keepsOurUid && !options_.forceFallback) {
+    // A beforeRun hook needs the child to wait for the parent: the copying path.
+    if (kSharedMemoryClone && !userNs && keepsOurUid && !options_.forceFallback && !req.beforeRun) {
         // The common case: nothing for the parent to do between clone and exec, so
         // the child shares our memory and we sleep until it has exec'd (see
         // clone3SharedMemory). That sleep cannot be bounded: a child stopped before

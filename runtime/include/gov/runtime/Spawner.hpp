@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -67,6 +68,12 @@ struct SpawnRequest {
     std::string cwd;
     // setsid() in the child (a new session and process group).
     bool newSession = false;
+    // Called in the parent once the child exists, in its new namespaces, and before
+    // it runs anything of the workload (it waits for the parent, as for user
+    // namespace id maps), with the child's pid: e.g. to move a veth into its network
+    // namespace. An error fails the spawn (the child is killed). Setting it makes
+    // the spawn take the copying path.
+    std::function<Result<void>(pid_t)> beforeRun;
 };
 
 struct SpawnedProcess {
