@@ -102,12 +102,13 @@ mkdir -p "$results"
 # veth and nf_tables (with nfnetlink) for CRIU: its kernel feature detection creates
 # a veth pair and probes nf_tables, and stops before doing anything without them.
 # crc32c_generic: what nf_tables' crc32c uses under TCG (see guest/init). The sock
-# diag modules let CRIU list a process's sockets; tun is one of its checks. veth
-# also joins the network checks' namespaces; sch_fq honours the departure times the
-# egress programs stamp.
+# diag modules let CRIU list a process's sockets; tun is one of its checks.
+# The network checks: veth (a namespace joined by a veth pair), sch_fq (it honours
+# the departure times the egress programs stamp), bridge and nftables with NAT and
+# conntrack (private networks).
 qemu_initramfs "$run/initramfs" "$busybox" "$here/guest/init" virtio_pci virtio_blk 9pnet_virtio 9p \
     crc32c_generic veth nfnetlink nf_tables unix_diag inet_diag tcp_diag udp_diag netlink_diag \
-    af_packet_diag tun sch_fq
+    af_packet_diag tun sch_fq bridge nft_chain_nat nft_masq nft_ct
 
 # --- what the guest runs: written where the guest sees it (its results share) -------
 {
