@@ -3,7 +3,7 @@
 # ONCE and runs the VM checks inside it against the binaries of a build tree.
 #
 #   vm-suite.sh --work DIR --checks "smoke default_policy ..." --helpers DIR
-#               [--governord PATH] [--govctl PATH]
+#               [--governord PATH] [--govctl PATH] [--net-live-test PATH]
 #
 # DIR/cache keeps the downloaded kernel package and what is extracted from it
 # (reused by later runs, no network needed then); DIR/run is this run's scratch
@@ -19,7 +19,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
-work="" checks="" helpers="" governord="" govctl=""
+work="" checks="" helpers="" governord="" govctl="" netlive=""
 while [ $# -gt 0 ]; do
     case $1 in
         --work) work=$2; shift 2 ;;
@@ -27,11 +27,12 @@ while [ $# -gt 0 ]; do
         --helpers) helpers=$2; shift 2 ;;
         --governord) governord=$2; shift 2 ;;
         --govctl) govctl=$2; shift 2 ;;
+        --net-live-test) netlive=$2; shift 2 ;;
         *) echo "vm-suite.sh: unknown argument $1" >&2; exit 2 ;;
     esac
 done
 [ -n "$work" ] && [ -n "$checks" ] && [ -n "$helpers" ] || {
-    echo "usage: vm-suite.sh --work DIR --checks LIST --helpers DIR [--governord P] [--govctl P]" >&2
+    echo "usage: vm-suite.sh --work DIR --checks LIST --helpers DIR [--governord P] [--govctl P] [--net-live-test P]" >&2
     exit 2
 }
 
@@ -73,7 +74,7 @@ done
 # guest must see that lives under one of them (a CI clone in /tmp or /root) is kept:
 # the guest binds its folder just below the hidden one back in place (gov.keep=).
 keep=""
-for p in "$src" "$work" "$helpers" "$governord" "$govctl"; do
+for p in "$src" "$work" "$helpers" "$governord" "$govctl" "$netlive"; do
     for hidden in /tmp /run /var/tmp /var/lib/governor /var/log /root /etc/governor; do
         case $p in
             "$hidden"/*)
@@ -119,6 +120,7 @@ qemu_initramfs "$run/initramfs" "$busybox" "$here/guest/init" virtio_pci virtio_
     printf 'GOV_HELPERS=%q\n' "$helpers"
     printf 'GOVERNORD=%q\n' "$governord"
     printf 'GOVCTL=%q\n' "$govctl"
+    printf 'GOV_NET_LIVE_TEST=%q\n' "$netlive"
     printf 'ASAN_OPTIONS=%q\n' "${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}"
     printf 'UBSAN_OPTIONS=%q\n' "${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 } >"$results/config.sh"

@@ -48,6 +48,9 @@ class PrivateNetworksLive : public ::testing::Test {
         ASSERT_GE(original_, 0);
         ASSERT_EQ(::unshare(CLONE_NEWNET), 0) << std::strerror(errno);
         inTestNamespace_ = true;
+        // A new namespace inherits the host's forwarding setting: start from "off"
+        // (this namespace's own setting; the host's is not touched).
+        std::ofstream("/proc/sys/net/ipv4/ip_forward") << "0" << std::flush;
         ASSERT_EQ(readAll("/proc/sys/net/ipv4/ip_forward"), "0\n");
         startOutside();
     }

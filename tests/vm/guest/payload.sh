@@ -14,7 +14,7 @@ set -u
 results=$1
 # shellcheck source=/dev/null
 . "$results/config.sh"
-export GOV_CHECK GOV_SRC GOV_VM_DIR GOV_RESULTS GOV_HELPERS GOVERNORD GOVCTL ASAN_OPTIONS UBSAN_OPTIONS
+export GOV_CHECK GOV_SRC GOV_VM_DIR GOV_RESULTS GOV_HELPERS GOVERNORD GOVCTL GOV_NET_LIVE_TEST ASAN_OPTIONS UBSAN_OPTIONS
 
 GOV_CHECK=""
 uptime_s() { cut -d' ' -f1 /proc/uptime; }
