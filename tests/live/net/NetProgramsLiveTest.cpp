@@ -153,6 +153,25 @@ int tcpTransfer(const std::string& from, const std::string& to, size_t total) {
     return received == total ? 0 : 27;
 }
 
+// Sends 1400-byte UDP datagrams to itself on `port` as fast as it can for `seconds`
+// (a full send buffer is the back-pressure: EAGAIN; refused datagrams: ENOBUFS).
+int udpFlood(uint16_t port, int seconds) {
+    int rx = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr = loopback(port);
+    if (::bind(rx, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
+        return 30;
+    int tx = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    std::vector<char> buf(1400, 'z');
+    auto end = Clock::now() + std::chrono::seconds(seconds);
+    while (Clock::now() < end) {
+        (void)::sendto(tx, buf.data(), buf.size(), MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&addr),
+                       sizeof addr);
+        while (::recv(rx, buf.data(), buf.size(), MSG_DONTWAIT) > 0) {
+        }
+    }
+    return 0;
+}
+
 class NetProgramsLive : public ::testing::Test {
   protected:
     void SetUp() override {
@@ -371,20 +390,7 @@ TEST_F(NetProgramsLive, PacedEgressLimitHoldsAUdpFloodToTheRateBehindFq) {
     auto flood = [&]() -> int {
         if (std::system("tc qdisc replace dev lo root fq") != 0)
             return 31;
-        int rx = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-        sockaddr_in addr = loopback(9997);
-        if (::bind(rx, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
-            return 30;
-        int tx = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-        std::vector<char> buf(1400, 'z');
-        auto end = Clock::now() + std::chrono::seconds(2);
-        while (Clock::now() < end) {
-            (void)::sendto(tx, buf.data(), buf.size(), MSG_DONTWAIT,
-                           reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-            while (::recv(rx, buf.data(), buf.size(), MSG_DONTWAIT) > 0) {
-            }
-        }
-        return 0;
+        return udpFlood(9997, 2);
     };
     ASSERT_EQ(runInGroupNetns(w, flood), 0);
     TrafficCounters sent = countersOf("c.slice/w.scope");
@@ -413,22 +419,7 @@ TEST_F(NetProgramsLive, WithoutFqAPacedLimitStillCapsWhatIsSent) {
     const uint64_t rate = 2000000;
     const EgressLimit limit = egressLimitFor(rate);
     ASSERT_TRUE(programs_->setEgressLimit(id("c.slice/w.scope"), limit).ok());
-    auto flood = [&]() -> int {
-        int rx = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-        sockaddr_in addr = loopback(9996);
-        if (::bind(rx, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
-            return 30;
-        int tx = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-        std::vector<char> buf(1400, 'z');
-        auto end = Clock::now() + std::chrono::seconds(2);
-        while (Clock::now() < end) {
-            (void)::sendto(tx, buf.data(), buf.size(), MSG_DONTWAIT,
-                           reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-            while (::recv(rx, buf.data(), buf.size(), MSG_DONTWAIT) > 0) {
-            }
-        }
-        return 0;
-    };
+    auto flood = [&]() -> int { return udpFlood(9996, 2); };
     ASSERT_EQ(runInGroupNetns(w, flood), 0);
     TrafficCounters sent = countersOf("c.slice/w.scope");
     EXPECT_LE(sent.txBytes, 2 * rate + rate / 10 + limit.burstBytes);
@@ -437,6 +428,40 @@ TEST_F(NetProgramsLive, WithoutFqAPacedLimitStillCapsWhatIsSent) {
     ASSERT_TRUE(limits.ok()) << limits.error().message();
     ASSERT_EQ(limits->size(), 1u);
     EXPECT_GT(limits->begin()->second.throttledPackets, 0u);
+}
+
+TEST_F(NetProgramsLive, AClassLimitHoldsItsWorkloadGroupsTogether) {
+    // The limit is on the class slice; the traffic comes from a workload group below
+    // it: the program finds the class among the socket's ancestors.
+    attach();
+    const std::string w = root_ + "/c.slice/w.scope";
+    const uint64_t rate = 1000000;
+    const EgressLimit limit = egressLimitFor(rate);
+    ASSERT_TRUE(programs_->setEgressLimit(id("c.slice"), limit).ok());
+    auto flood = [&]() -> int { return udpFlood(9995, 2); };
+    ASSERT_EQ(runInGroupNetns(w, flood), 0);
+    EXPECT_LE(countersOf("c.slice/w.scope").txBytes, 2 * rate + rate / 10 + limit.burstBytes);
+    // The other class is not held by it.
+    const std::string u = root_ + "/d.slice/u.scope";
+    ASSERT_EQ(runInGroupNetns(u, [&] { return udpExchange(u, u, 5000, 1400); }), 0);
+    EXPECT_EQ(countersOf("d.slice/u.scope").txPackets, 5000u);
+}
+
+TEST_F(NetProgramsLive, AWorkloadLimitBelowItsClassLimitIsTheOneThatHolds) {
+    attach();
+    const std::string w = root_ + "/c.slice/w.scope";
+    const uint64_t classRate = 20000000;    // 20 MB/s
+    const uint64_t workloadRate = 1000000;  // 1 MB/s
+    ASSERT_TRUE(programs_->setEgressLimit(id("c.slice"), egressLimitFor(classRate)).ok());
+    ASSERT_TRUE(
+        programs_->setEgressLimit(id("c.slice/w.scope"), egressLimitFor(workloadRate)).ok());
+    auto flood = [&]() -> int { return udpFlood(9994, 2); };
+    ASSERT_EQ(runInGroupNetns(w, flood), 0);
+    EXPECT_LE(countersOf("c.slice/w.scope").txBytes,
+              2 * workloadRate + workloadRate / 10 + egressLimitFor(workloadRate).burstBytes);
+    auto limits = programs_->limits();
+    ASSERT_TRUE(limits.ok());
+    EXPECT_GT(limits->at(id("c.slice/w.scope")).throttledPackets, 0u);
 }
 
 }  // namespace
