@@ -2,7 +2,7 @@
 
 namespace gov::runtime::net {
 
-Result<AddressAllocator> AddressAllocator::create(const policies::Ipv4Subnet& subnet) {
+Result<AddressAllocator> AddressAllocator::create(const Ipv4Subnet& subnet) {
     if (subnet.hostCount() < 2) {
         return Error::withReason("addresses of " + subnet.str(),
                                  "too small: a private network needs a /30 or larger (the "
@@ -11,12 +11,12 @@ Result<AddressAllocator> AddressAllocator::create(const policies::Ipv4Subnet& su
     return AddressAllocator(subnet);
 }
 
-Result<policies::Ipv4Address> AddressAllocator::allocate() {
+Result<Ipv4Address> AddressAllocator::allocate() {
     const uint32_t hosts = subnet_.hostCount();
     for (uint32_t tried = 0; tried < hosts - 1; ++tried) {
         uint32_t index = next_;
         next_ = next_ + 1 < hosts ? next_ + 1 : 1;
-        policies::Ipv4Address a = subnet_.host(index);
+        Ipv4Address a = subnet_.host(index);
         if (used_.insert(a.value).second) {
             return a;
         }
@@ -27,7 +27,7 @@ Result<policies::Ipv4Address> AddressAllocator::allocate() {
         std::errc::no_space_on_device);
 }
 
-Result<void> AddressAllocator::reserve(policies::Ipv4Address address) {
+Result<void> AddressAllocator::reserve(Ipv4Address address) {
     const std::string context = "reserve " + address.str() + " in " + subnet_.str();
     if (!subnet_.contains(address) || address.value <= gateway().value ||
         address.value > subnet_.host(subnet_.hostCount() - 1).value) {
@@ -44,7 +44,7 @@ Result<void> AddressAllocator::reserve(policies::Ipv4Address address) {
     return success();
 }
 
-void AddressAllocator::release(policies::Ipv4Address address) {
+void AddressAllocator::release(Ipv4Address address) {
     used_.erase(address.value);
 }
 

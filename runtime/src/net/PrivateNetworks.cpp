@@ -81,7 +81,7 @@ std::optional<BridgeAlias> parseBridgeAlias(const std::string& alias) {
     if (!f || f->size() != 3 || !f->count("class") || !f->count("subnet") || !f->count("forward")) {
         return std::nullopt;
     }
-    auto subnet = policies::Ipv4Subnet::parse(f->at("subnet"));
+    auto subnet = Ipv4Subnet::parse(f->at("subnet"));
     const std::string& fw = f->at("forward");
     if (!subnet || (fw != "0" && fw != "1") || f->at("class").empty()) {
         return std::nullopt;
@@ -98,7 +98,7 @@ std::optional<WorkloadAlias> parseWorkloadAlias(const std::string& alias) {
     if (!f || f->size() != 3 || !f->count("class") || !f->count("group") || !f->count("addr")) {
         return std::nullopt;
     }
-    auto address = policies::Ipv4Address::parse(f->at("addr"));
+    auto address = Ipv4Address::parse(f->at("addr"));
     if (!address || f->at("class").empty() || f->at("group").empty()) {
         return std::nullopt;
     }
@@ -328,8 +328,8 @@ Result<PrivateNetworks::Connected> PrivateNetworks::connect(const std::string& c
         return std::move(address).error().wrap(context);
     }
     const std::string link = workloadLinkName(cgroupId);
-    const policies::Ipv4Subnet subnet = net->second.addresses.subnet();
-    const policies::Ipv4Address gateway = net->second.addresses.gateway();
+    const Ipv4Subnet subnet = net->second.addresses.subnet();
+    const Ipv4Address gateway = net->second.addresses.gateway();
     const std::string bridge = net->second.bridge;
     auto fail = [&](Error e) -> Result<Connected> {
         (void)rt_.deleteLink(link);
@@ -432,7 +432,7 @@ size_t PrivateNetworks::workloads(const std::string& cls) const {
                                              [&](const auto& w) { return w.second.cls == cls; }));
 }
 
-std::optional<policies::Ipv4Address> PrivateNetworks::addressOf(uint64_t cgroupId) const {
+std::optional<Ipv4Address> PrivateNetworks::addressOf(uint64_t cgroupId) const {
     auto it = workloads_.find(cgroupId);
     if (it == workloads_.end()) {
         return std::nullopt;

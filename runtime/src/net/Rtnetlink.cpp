@@ -276,8 +276,7 @@ Result<void> Rtnetlink::setAlias(const std::string& name, const std::string& ali
     return request(m.nlh, "set the alias of " + name);
 }
 
-Result<void> Rtnetlink::addAddress(const std::string& name, policies::Ipv4Address address,
-                                   uint8_t prefix) {
+Result<void> Rtnetlink::addAddress(const std::string& name, Ipv4Address address, uint8_t prefix) {
     const std::string what = "add " + address.str() + "/" + std::to_string(prefix) + " to " + name;
     auto index = indexOf(name);
     if (!index) {
@@ -294,7 +293,7 @@ Result<void> Rtnetlink::addAddress(const std::string& name, policies::Ipv4Addres
     return request(m.nlh, what);
 }
 
-Result<void> Rtnetlink::addDefaultRoute(policies::Ipv4Address gateway) {
+Result<void> Rtnetlink::addDefaultRoute(Ipv4Address gateway) {
     Message m(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL);
     auto* rtm = m.header<rtmsg>();
     rtm->rtm_family = AF_INET;

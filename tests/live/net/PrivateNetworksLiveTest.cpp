@@ -27,9 +27,6 @@
 namespace gov::runtime::net {
 namespace {
 
-using policies::Ipv4Address;
-using policies::Ipv4Subnet;
-
 const std::vector<std::string> kEnv = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C"};
 
 std::string readAll(const std::string& path) {

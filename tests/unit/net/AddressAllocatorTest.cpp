@@ -5,9 +5,6 @@
 namespace gov::runtime::net {
 namespace {
 
-using policies::Ipv4Address;
-using policies::Ipv4Subnet;
-
 Ipv4Subnet subnet(const char* s) {
     return *Ipv4Subnet::parse(s);
 }

@@ -8,9 +8,6 @@
 namespace gov::runtime::net {
 namespace {
 
-using policies::Ipv4Address;
-using policies::Ipv4Subnet;
-
 TEST(PrivateNetworkNames, BridgeNamesFitAnInterfaceName) {
     EXPECT_EQ(bridgeName("adhoc"), "gov-adhoc");
     EXPECT_EQ(bridgeName("abcdefghijk"), "gov-abcdefghijk");  // exactly 15

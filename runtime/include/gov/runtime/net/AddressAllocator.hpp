@@ -9,35 +9,35 @@
 #include <cstdint>
 #include <set>
 
+#include "gov/Ipv4.hpp"
 #include "gov/Result.hpp"
-#include "gov/policies/Ipv4.hpp"
 
 namespace gov::runtime::net {
 
 class AddressAllocator {
   public:
     // The subnet must have room for the gateway and one workload (a /30 or larger).
-    static Result<AddressAllocator> create(const policies::Ipv4Subnet& subnet);
+    static Result<AddressAllocator> create(const Ipv4Subnet& subnet);
 
-    const policies::Ipv4Subnet& subnet() const { return subnet_; }
-    policies::Ipv4Address gateway() const { return subnet_.host(0); }
+    const Ipv4Subnet& subnet() const { return subnet_; }
+    Ipv4Address gateway() const { return subnet_.host(0); }
     // Addresses for workloads (the hosts of the subnet but the gateway).
     uint32_t capacity() const { return subnet_.hostCount() - 1; }
     size_t used() const { return used_.size(); }
 
     // The next free address; an error when every one is taken
     // ("no free address in 10.89.0.0/29 (6 workloads have one)").
-    Result<policies::Ipv4Address> allocate();
+    Result<Ipv4Address> allocate();
     // Marks an address as taken (adopting a workload found after a restart): an
     // error when it is outside the workloads' range or taken already.
-    Result<void> reserve(policies::Ipv4Address address);
+    Result<void> reserve(Ipv4Address address);
     // Gives an address back; one not taken is ignored.
-    void release(policies::Ipv4Address address);
-    bool taken(policies::Ipv4Address address) const { return used_.count(address.value) != 0; }
+    void release(Ipv4Address address);
+    bool taken(Ipv4Address address) const { return used_.count(address.value) != 0; }
 
   private:
-    explicit AddressAllocator(const policies::Ipv4Subnet& subnet) : subnet_(subnet) {}
-    policies::Ipv4Subnet subnet_;
+    explicit AddressAllocator(const Ipv4Subnet& subnet) : subnet_(subnet) {}
+    Ipv4Subnet subnet_;
     std::set<uint32_t> used_;
     uint32_t next_ = 1;  // host index to try first (0 is the gateway)
 };

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "gov/Ipv4.hpp"
 #include "gov/Result.hpp"
-#include "gov/policies/Ipv4.hpp"
 
 struct nft_ctx;
 
@@ -33,7 +33,7 @@ class Nftables {
 // One private network as the firewall sees it.
 struct NatNetwork {
     std::string bridge;
-    policies::Ipv4Subnet subnet;
+    Ipv4Subnet subnet;
 };
 
 // The commands that make table `ip governor` exactly what `networks` need, in one

@@ -25,8 +25,8 @@
 #include <string>
 #include <vector>
 
+#include "gov/Ipv4.hpp"
 #include "gov/Result.hpp"
-#include "gov/policies/Ipv4.hpp"
 #include "gov/runtime/net/AddressAllocator.hpp"
 #include "gov/runtime/net/Nftables.hpp"
 #include "gov/runtime/net/Rtnetlink.hpp"
@@ -43,7 +43,7 @@ std::string workloadLinkName(uint64_t cgroupId);
 
 struct BridgeAlias {
     std::string cls;
-    policies::Ipv4Subnet subnet;
+    Ipv4Subnet subnet;
     bool forwardingWas = false;
     bool operator==(const BridgeAlias&) const = default;
 };
@@ -53,7 +53,7 @@ std::optional<BridgeAlias> parseBridgeAlias(const std::string& alias);
 struct WorkloadAlias {
     std::string cls;
     std::string group;
-    policies::Ipv4Address address;
+    Ipv4Address address;
     bool operator==(const WorkloadAlias&) const = default;
 };
 std::string formatAlias(const WorkloadAlias& a);
@@ -63,7 +63,7 @@ std::optional<WorkloadAlias> parseWorkloadAlias(const std::string& alias);
 
 struct PrivateNetworkSpec {
     std::string cls;
-    policies::Ipv4Subnet subnet;
+    Ipv4Subnet subnet;
 };
 
 class PrivateNetworks {
@@ -87,7 +87,7 @@ class PrivateNetworks {
     Result<std::vector<std::string>> apply(const std::vector<PrivateNetworkSpec>& wanted);
 
     struct Connected {
-        policies::Ipv4Address address;
+        Ipv4Address address;
         std::vector<std::string> notes;  // what did not work but need not fail the exec
     };
     // Joins the network namespace of process `pid` (a workload not yet running its
@@ -110,7 +110,7 @@ class PrivateNetworks {
     // The classes with a private network now, and their workloads.
     std::vector<std::string> classes() const;
     size_t workloads(const std::string& cls) const;
-    std::optional<policies::Ipv4Address> addressOf(uint64_t cgroupId) const;
+    std::optional<Ipv4Address> addressOf(uint64_t cgroupId) const;
 
   private:
     struct Network {
@@ -122,7 +122,7 @@ class PrivateNetworks {
         std::string cls;
         std::string group;
         std::string link;
-        policies::Ipv4Address address;
+        Ipv4Address address;
     };
     PrivateNetworks(Rtnetlink rt, Nftables nft, std::string procRoot)
         : rt_(std::move(rt)), nft_(std::move(nft)), procRoot_(std::move(procRoot)) {}

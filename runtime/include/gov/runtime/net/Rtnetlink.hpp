@@ -22,8 +22,8 @@
 #include <string>
 #include <vector>
 
+#include "gov/Ipv4.hpp"
 #include "gov/Result.hpp"
-#include "gov/policies/Ipv4.hpp"
 
 struct mnl_socket;
 struct nlmsghdr;
@@ -65,8 +65,8 @@ class Rtnetlink {
     Result<void> setUp(const std::string& name);
     Result<void> setMaster(const std::string& name, const std::string& master);
     Result<void> setAlias(const std::string& name, const std::string& alias);
-    Result<void> addAddress(const std::string& name, policies::Ipv4Address address, uint8_t prefix);
-    Result<void> addDefaultRoute(policies::Ipv4Address gateway);
+    Result<void> addAddress(const std::string& name, Ipv4Address address, uint8_t prefix);
+    Result<void> addDefaultRoute(Ipv4Address gateway);
 
     // The kind of the link's root qdisc ("fq", "noqueue", "mq", ...).
     Result<std::string> rootQdisc(const std::string& name);

@@ -1,8 +1,8 @@
 #include <gtest/gtest.h>
 
-#include "gov/policies/Ipv4.hpp"
+#include "gov/Ipv4.hpp"
 
-namespace gov::policies {
+namespace gov {
 namespace {
 
 TEST(Ipv4, ParsesAndFormatsDottedQuads) {
@@ -63,4 +63,4 @@ TEST(Ipv4, TinySubnetsHaveNoRoomForHosts) {
 }
 
 }  // namespace
-}  // namespace gov::policies
+}  // namespace gov
