@@ -139,10 +139,9 @@ Result<std::vector<std::string>> wholeDisks(const std::string& sysRoot) {
     return out;
 }
 
-Result<policies::DeviceTable> buildDeviceTable(const std::vector<std::string>& specs,
-                                               const std::string& sysRoot,
-                                               const std::string& devRoot) {
-    policies::DeviceTable table;
+Result<DeviceTable> buildDeviceTable(const std::vector<std::string>& specs,
+                                     const std::string& sysRoot, const std::string& devRoot) {
+    DeviceTable table;
     auto disks = wholeDisks(sysRoot);
     if (!disks) {
         return std::move(disks).error();

@@ -5,7 +5,6 @@
 namespace gov::runtime {
 
 const std::vector<NamespaceFlag>& namespaceFlags() {
-    using policies::Namespace;
     static const std::vector<NamespaceFlag> kTable = {
         {Namespace::Pid, "pid", CLONE_NEWPID},    {Namespace::Mount, "mnt", CLONE_NEWNS},
         {Namespace::Uts, "uts", CLONE_NEWUTS},    {Namespace::Ipc, "ipc", CLONE_NEWIPC},
@@ -15,7 +14,7 @@ const std::vector<NamespaceFlag>& namespaceFlags() {
     return kTable;
 }
 
-uint64_t cloneFlagOf(policies::Namespace ns) {
+uint64_t cloneFlagOf(Namespace ns) {
     for (const auto& entry : namespaceFlags()) {
         if (entry.ns == ns) {
             return entry.cloneFlag;
@@ -24,7 +23,7 @@ uint64_t cloneFlagOf(policies::Namespace ns) {
     return 0;
 }
 
-uint64_t cloneFlagsOf(const std::vector<policies::Namespace>& namespaces) {
+uint64_t cloneFlagsOf(const std::vector<Namespace>& namespaces) {
     uint64_t flags = 0;
     for (auto ns : namespaces) {
         flags |= cloneFlagOf(ns);

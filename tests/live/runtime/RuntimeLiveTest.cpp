@@ -31,7 +31,7 @@ namespace gov::runtime {
 namespace {
 
 using namespace std::chrono_literals;
-using policies::Namespace;
+using gov::Namespace;
 
 const std::vector<std::string> kEnv = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C"};
 

@@ -647,7 +647,7 @@ TEST(Namespaces, TableCoversEveryPolicyNamespaceWithADistinctFlag) {
         seen |= e.cloneFlag;
     }
     EXPECT_EQ(namespaceFlags().size(), 7u);
-    EXPECT_EQ(cloneFlagsOf({policies::Namespace::Pid, policies::Namespace::Mount}),
+    EXPECT_EQ(cloneFlagsOf({Namespace::Pid, Namespace::Mount}),
               static_cast<uint64_t>(CLONE_NEWPID | CLONE_NEWNS));
 }
 

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "gov/DeviceTable.hpp"
 #include "gov/Result.hpp"
 #include "gov/policies/Policy.hpp"
 
@@ -23,11 +24,8 @@ struct KnobWrite {
     bool operator==(const KnobWrite&) const = default;
 };
 
-// Block devices as the runtime found them.
-struct DeviceTable {
-    std::vector<std::string> wholeDisks;          // "MAJ:MIN" of every whole disk
-    std::map<std::string, std::string> resolved;  // "/dev/vda" or "8:0" -> "8:0"
-};
+// Block devices as the runtime found them (common/).
+using gov::DeviceTable;
 
 // Every write that puts `r` in force on a group, in a safe order: cpuset, cpu,
 // memory (min, low, high, max), pids, io (one line per device, sorted by MAJ:MIN).

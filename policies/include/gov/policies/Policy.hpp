@@ -9,6 +9,9 @@
 #include <string>
 #include <vector>
 
+#include "gov/Limits.hpp"
+#include "gov/Namespace.hpp"
+
 namespace gov::policies {
 
 // Where something was written: file, 1-based line and column.
@@ -19,29 +22,13 @@ struct SourceLocation {
     bool operator==(const SourceLocation&) const = default;
 };
 
-// A cgroup value that is either a number or "max" (no limit).
-struct MaxOr {
-    bool isMax = true;
-    uint64_t value = 0;
-
-    static MaxOr max() { return {}; }
-    static MaxOr of(uint64_t v) { return {false, v}; }
-    // The text cgroupfs expects: "max" or the decimal number.
-    std::string toCgroup() const { return isMax ? "max" : std::to_string(value); }
-    bool operator==(const MaxOr&) const = default;
-};
-
-// cpu.max: quota per period, in microseconds. No quota = "max".
-struct CpuMax {
-    std::optional<uint64_t> quotaUsec;  // nullopt: unlimited
-    uint64_t periodUsec = 100000;
-    // "max 100000" or "50000 100000".
-    std::string toCgroup() const {
-        return (quotaUsec ? std::to_string(*quotaUsec) : std::string("max")) + " " +
-               std::to_string(periodUsec);
-    }
-    bool operator==(const CpuMax&) const = default;
-};
+// The value types shared with the runtime (common/): policies:: names for them.
+using gov::allNamespaces;
+using gov::CpuMax;
+using gov::MaxOr;
+using gov::Namespace;
+using gov::namespaceFromName;
+using gov::namespaceName;
 
 // One io.max line's worth of limits. The device is either a path ("/dev/nvme0n1"),
 // a "MAJ:MIN" pair, or empty for "every whole block disk present"; resolving it to
@@ -77,19 +64,11 @@ struct Resources {
     std::vector<IoLimit> io;  // at most one all-devices entry, then per device
 
     bool empty() const {
-        return !memoryMax && !memoryHigh && !memoryLow && !memoryMin && !pidsMax &&
-               !cpuWeight && !cpuMax && !cpusetCpus && !cpusetMems && io.empty();
+        return !memoryMax && !memoryHigh && !memoryLow && !memoryMin && !pidsMax && !cpuWeight &&
+               !cpuMax && !cpusetCpus && !cpusetMems && io.empty();
     }
     bool operator==(const Resources&) const = default;
 };
-
-// Kernel namespaces an exec'd workload gets.
-enum class Namespace { Pid, Mount, Uts, Ipc, Net, Cgroup, User };
-
-// Name <-> enum, the one table ("pid", "mount", "uts", "ipc", "net", "cgroup", "user").
-const char* namespaceName(Namespace ns);
-std::optional<Namespace> namespaceFromName(const std::string& name);
-const std::vector<Namespace>& allNamespaces();
 
 // Who may do something: users and groups by name. Root is always allowed and is
 // not listed here.
@@ -103,12 +82,12 @@ struct Principals {
 struct ClassPolicy {
     std::string name;  // [a-z0-9][a-z0-9_-]*, at most 64 characters
     std::string description;
-    Resources limits;            // on <class>.slice: bound the class as a whole
-    Resources workloadLimits;    // on each <class>.slice/<name>.scope
+    Resources limits;                   // on <class>.slice: bound the class as a whole
+    Resources workloadLimits;           // on each <class>.slice/<name>.scope
     std::vector<Namespace> namespaces;  // sorted, unique
-    Principals execAllowed;      // may `govctl exec` into the class
-    Principals controlAllowed;   // may freeze/thaw/kill this class's groups
-    SourceLocation where;        // the [classes.NAME] header
+    Principals execAllowed;             // may `govctl exec` into the class
+    Principals controlAllowed;          // may freeze/thaw/kill this class's groups
+    SourceLocation where;               // the [classes.NAME] header
 
     bool operator==(const ClassPolicy& o) const {  // `where` does not change the effect
         return name == o.name && description == o.description && limits == o.limits &&
@@ -124,7 +103,8 @@ struct Policy {
 
     const ClassPolicy* find(const std::string& name) const {
         for (const auto& c : classes) {
-            if (c.name == name) return &c;
+            if (c.name == name)
+                return &c;
         }
         return nullptr;
     }

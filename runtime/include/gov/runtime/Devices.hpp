@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "gov/DeviceTable.hpp"
 #include "gov/Result.hpp"
-#include "gov/policies/CgroupWrites.hpp"
 
 namespace gov::runtime {
 
@@ -32,8 +32,8 @@ Result<std::vector<std::string>> wholeDisks(const std::string& sysRoot = "/sys")
 
 // wholeDisks() plus every spec resolved with resolveDevice(); the first spec that
 // does not resolve is the error.
-Result<policies::DeviceTable> buildDeviceTable(const std::vector<std::string>& specs,
-                                               const std::string& sysRoot = "/sys",
-                                               const std::string& devRoot = "/dev");
+Result<DeviceTable> buildDeviceTable(const std::vector<std::string>& specs,
+                                     const std::string& sysRoot = "/sys",
+                                     const std::string& devRoot = "/dev");
 
 }  // namespace gov::runtime

@@ -4,12 +4,12 @@
 #include <cstdint>
 #include <vector>
 
-#include "gov/policies/Policy.hpp"
+#include "gov/Namespace.hpp"
 
 namespace gov::runtime {
 
 struct NamespaceFlag {
-    policies::Namespace ns;
+    Namespace ns;
     const char* name;    // as in /proc/<pid>/ns/<name>: "pid", "mnt", "uts", ...
     uint64_t cloneFlag;  // CLONE_NEWPID, ...
 };
@@ -17,8 +17,8 @@ struct NamespaceFlag {
 // Every namespace Governor knows, in the order they are listed in policies.
 const std::vector<NamespaceFlag>& namespaceFlags();
 // The CLONE_NEW* flag of `ns`.
-uint64_t cloneFlagOf(policies::Namespace ns);
+uint64_t cloneFlagOf(Namespace ns);
 // OR of the flags of `namespaces`.
-uint64_t cloneFlagsOf(const std::vector<policies::Namespace>& namespaces);
+uint64_t cloneFlagsOf(const std::vector<Namespace>& namespaces);
 
 }  // namespace gov::runtime

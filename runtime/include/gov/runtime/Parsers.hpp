@@ -23,13 +23,10 @@
 #include <string_view>
 #include <vector>
 
+#include "gov/Limits.hpp"
 #include "gov/Result.hpp"
-#include "gov/policies/Policy.hpp"
 
 namespace gov::runtime {
-
-using policies::CpuMax;
-using policies::MaxOr;
 
 // "key value" lines: cpu.stat, memory.stat, memory.events, pids.events,
 // cgroup.events, cgroup.stat and any other flat keyed file. Values are unsigned

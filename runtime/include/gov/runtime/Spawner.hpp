@@ -11,8 +11,8 @@
 #include <utility>
 #include <vector>
 
+#include "gov/Namespace.hpp"
 #include "gov/Result.hpp"
-#include "gov/policies/Policy.hpp"
 #include "gov/runtime/Fd.hpp"
 #include "gov/runtime/ProcessAttributes.hpp"
 
@@ -31,7 +31,7 @@ struct SpawnRequest {
     // A group directory fd (CgroupFs::openGroup): the child starts in that group.
     // -1: the child stays in the caller's group.
     int cgroupFd = -1;
-    std::vector<policies::Namespace> namespaces;
+    std::vector<Namespace> namespaces;
     // Credentials to drop to, applied in the order groups, gid, uid. When uid or gid
     // is set, the supplementary groups become exactly `groups` (empty = none).
     // Nothing set: the child keeps the caller's credentials.
