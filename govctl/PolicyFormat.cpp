@@ -1,8 +1,12 @@
 #include "PolicyFormat.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdint>
+#include <type_traits>
+#include <variant>
 
+#include "gov/policies/Knobs.hpp"
 #include "gov/policies/Units.hpp"
 
 namespace gov::govctl {
@@ -23,25 +27,6 @@ std::string joinNames(const std::vector<std::string>& names) {
         out += out.empty() ? n : "," + n;
     }
     return out;
-}
-
-std::string formatCount(const std::optional<MaxOr>& v) {
-    return !v ? "-" : v->isMax ? "max" : std::to_string(v->value);
-}
-
-std::string formatRateOrMax(const MaxOr& v) {
-    return v.isMax ? "max" : policies::formatRate(v.value);
-}
-
-std::string formatCpuset(const Resources& r) {
-    std::string out;
-    if (r.cpusetCpus) {
-        out += "cpus " + *r.cpusetCpus;
-    }
-    if (r.cpusetMems) {
-        out += (out.empty() ? "" : " ") + ("mems " + *r.cpusetMems);
-    }
-    return out.empty() ? "-" : out;
 }
 
 std::string formatPrincipals(const Principals& p) {
@@ -66,65 +51,133 @@ std::string formatNamespaces(const ClassPolicy& c) {
     return names.empty() ? "-" : joinNames(names);
 }
 
+// The table's resource columns, from the knob table: one per column name, in table
+// order (a row without a column name has its own, named after its key in capitals).
+struct Column {
+    std::string name;
+    std::vector<const policies::Knob*> knobs;
+    bool io = false;  // the keys of io.max lines: one cell for every device
+};
+
+std::string columnName(const policies::Knob& k) {
+    if (!k.column.empty()) {
+        return std::string(k.column);
+    }
+    std::string name(k.key);
+    for (auto& c : name) {
+        c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    }
+    return name;
+}
+
+bool setsAny(const Column& column, const Resources& r) {
+    if (column.io) {
+        return !r.io.empty();
+    }
+    return std::any_of(column.knobs.begin(), column.knobs.end(), [&](const policies::Knob* k) {
+        return policies::knobValue(*k, r).has_value();
+    });
+}
+
+// The columns shown for `policy`: those the table always shows, and those of knobs
+// some class sets.
+std::vector<Column> columnsFor(const Policy& policy) {
+    std::vector<Column> all;
+    std::vector<bool> always;
+    for (const auto& k : policies::knobs()) {
+        const std::string name = columnName(k);
+        auto it =
+            std::find_if(all.begin(), all.end(), [&](const Column& c) { return c.name == name; });
+        if (it == all.end()) {
+            all.push_back(Column{name, {}, policies::isIoMaxKey(k)});
+            always.push_back(false);
+            it = all.end() - 1;
+        }
+        it->knobs.push_back(&k);
+        always[static_cast<size_t>(it - all.begin())] =
+            always[static_cast<size_t>(it - all.begin())] || k.columnAlways;
+    }
+    std::vector<Column> shown;
+    for (size_t i = 0; i < all.size(); ++i) {
+        bool used = always[i];
+        for (const auto& c : policy.classes) {
+            used = used || setsAny(all[i], c.limits) || setsAny(all[i], c.workloadLimits);
+        }
+        if (used) {
+            shown.push_back(all[i]);
+        }
+    }
+    return shown;
+}
+
+std::string cell(const Column& column, const Resources& r) {
+    if (column.io) {
+        return formatIoCell(r.io);
+    }
+    std::string out;
+    for (const auto* k : column.knobs) {
+        auto v = policies::knobValue(*k, r);
+        if (!v) {
+            continue;
+        }
+        std::string text = policies::humanText(*k, *v);
+        if (!k->cellLabel.empty()) {
+            text = std::string(k->cellLabel) + " " + text;
+        }
+        out += (out.empty() ? "" : " ") + text;
+    }
+    return out.empty() ? "-" : out;
+}
+
 using Row = std::vector<std::string>;
 
-Row resourceCells(const std::string& name, const Resources& r) {
-    return {name,
-            formatSizeCell(r.memoryMax),
-            formatSizeCell(r.memoryHigh),
-            formatSizeCell(r.memoryLow),
-            formatSizeCell(r.memoryMin),
-            formatCount(r.pidsMax),
-            r.cpuWeight ? std::to_string(*r.cpuWeight) : "-",
-            formatCpuMaxCell(r.cpuMax),
-            formatCpuset(r),
-            formatIoCell(r.io)};
+Row resourceCells(const std::string& name, const Resources& r, const std::vector<Column>& columns) {
+    Row row{name};
+    for (const auto& c : columns) {
+        row.push_back(cell(c, r));
+    }
+    return row;
 }
 
 nlohmann::json maxOrJson(const MaxOr& v) {
     return v.isMax ? nlohmann::json("max") : nlohmann::json(v.value);
 }
 
+// A knob's value in JSON: the exact number in cgroup units, or "max".
+nlohmann::json valueJson(const policies::KnobValue& value) {
+    return std::visit(
+        [](const auto& v) -> nlohmann::json {
+            using T = std::decay_t<decltype(v)>;
+            if constexpr (std::is_same_v<T, MaxOr>) {
+                return maxOrJson(v);
+            } else if constexpr (std::is_same_v<T, CpuMax>) {
+                return {{"quota_us",
+                         v.quotaUsec ? nlohmann::json(*v.quotaUsec) : nlohmann::json("max")},
+                        {"period_us", v.periodUsec}};
+            } else {
+                return nlohmann::json(v);
+            }
+        },
+        value);
+}
+
 nlohmann::json resourcesJson(const Resources& r) {
     nlohmann::json j = nlohmann::json::object();
-    auto put = [&](const char* key, const std::optional<MaxOr>& v) {
-        if (v) {
-            j[key] = maxOrJson(*v);
+    for (const auto& k : policies::knobs()) {
+        if (auto v = policies::knobValue(k, r)) {
+            j[std::string(k.key)] = valueJson(*v);
         }
-    };
-    put("memory.max", r.memoryMax);
-    put("memory.high", r.memoryHigh);
-    put("memory.low", r.memoryLow);
-    put("memory.min", r.memoryMin);
-    put("pids.max", r.pidsMax);
-    if (r.cpuWeight) {
-        j["cpu.weight"] = *r.cpuWeight;
-    }
-    if (r.cpuMax) {
-        j["cpu.max"] = {{"quota_us", r.cpuMax->quotaUsec ? nlohmann::json(*r.cpuMax->quotaUsec)
-                                                         : nlohmann::json("max")},
-                        {"period_us", r.cpuMax->periodUsec}};
-    }
-    if (r.cpusetCpus) {
-        j["cpuset.cpus"] = *r.cpusetCpus;
-    }
-    if (r.cpusetMems) {
-        j["cpuset.mems"] = *r.cpusetMems;
     }
     if (!r.io.empty()) {
         nlohmann::json io = nlohmann::json::array();
         for (const auto& l : r.io) {
             nlohmann::json e;
             e["device"] = l.allDevices() ? nlohmann::json(nullptr) : nlohmann::json(l.device);
-            auto putIo = [&](const char* key, const std::optional<MaxOr>& v) {
-                if (v) {
-                    e[key] = maxOrJson(*v);
+            for (const auto& k : policies::knobs()) {
+                if (auto v = policies::knobValue(k, l)) {
+                    e[std::string(k.key.substr(k.key.find('.') + 1))] = valueJson(*v);
                 }
-            };
-            putIo("read_bps", l.readBps);
-            putIo("write_bps", l.writeBps);
-            putIo("read_iops", l.readIops);
-            putIo("write_iops", l.writeIops);
+            }
             io.push_back(std::move(e));
         }
         j["io"] = std::move(io);
@@ -139,40 +192,23 @@ nlohmann::json principalsJson(const Principals& p) {
 }  // namespace
 
 std::string formatSizeCell(const std::optional<MaxOr>& v) {
-    return !v ? "-" : v->isMax ? "max" : policies::formatBytes(v->value);
+    return !v ? "-" : policies::humanText(*policies::findKnob("memory.max"), *v);
 }
 
 std::string formatCpuMaxCell(const std::optional<CpuMax>& v) {
-    if (!v) {
-        return "-";
-    }
-    if (!v->quotaUsec) {
-        return v->periodUsec == 100000 ? "max"
-                                       : "max/" + policies::formatDurationUsec(v->periodUsec);
-    }
-    // Percent of one CPU when it is exact, else quota/period.
-    if (*v->quotaUsec < UINT64_MAX / 100 && (*v->quotaUsec * 100) % v->periodUsec == 0) {
-        return std::to_string(*v->quotaUsec * 100 / v->periodUsec) + "%";
-    }
-    return policies::formatDurationUsec(*v->quotaUsec) + "/" +
-           policies::formatDurationUsec(v->periodUsec);
+    return !v ? "-" : policies::humanText(*policies::findKnob("cpu.max"), *v);
 }
 
 std::string formatIoCell(const std::vector<IoLimit>& io) {
     std::string out;
     for (const auto& l : io) {
         std::string item;
-        auto add = [&](const char* name, const std::optional<MaxOr>& v, bool rate) {
-            if (!v) {
-                return;
+        for (const auto& k : policies::knobs()) {
+            if (auto v = policies::knobValue(k, l)) {
+                item += (item.empty() ? "" : " ") + std::string(k.cellLabel) + " " +
+                        policies::humanText(k, *v);
             }
-            item += (item.empty() ? "" : " ") + std::string(name) + " " +
-                    (rate ? formatRateOrMax(*v) : formatCount(v));
-        };
-        add("rbps", l.readBps, true);
-        add("wbps", l.writeBps, true);
-        add("riops", l.readIops, false);
-        add("wiops", l.writeIops, false);
+        }
         std::string who = l.allDevices() ? "" : l.device + ": ";
         out += (out.empty() ? "" : "; ") + who + item;
     }
@@ -180,17 +216,22 @@ std::string formatIoCell(const std::vector<IoLimit>& io) {
 }
 
 std::string formatPolicyTable(const Policy& policy) {
+    const std::vector<Column> columns = columnsFor(policy);
     std::vector<Row> rows;
-    rows.push_back({"CLASS", "MEMORY.MAX", "MEMORY.HIGH", "MEMORY.LOW", "MEMORY.MIN", "PIDS.MAX",
-                    "CPU.WEIGHT", "CPU.MAX", "CPUSET", "IO", "NAMESPACES", "EXEC", "DESCRIPTION"});
+    Row header{"CLASS"};
+    for (const auto& c : columns) {
+        header.push_back(c.name);
+    }
+    header.insert(header.end(), {"NAMESPACES", "EXEC", "DESCRIPTION"});
+    rows.push_back(std::move(header));
     for (const auto& c : policy.classes) {
-        Row row = resourceCells(c.name, c.limits);
+        Row row = resourceCells(c.name, c.limits, columns);
         row.push_back(formatNamespaces(c));
         row.push_back(formatPrincipals(c.execAllowed));
         row.push_back(c.description.empty() ? "-" : c.description);
         rows.push_back(std::move(row));
         if (!c.workloadLimits.empty()) {
-            Row w = resourceCells(c.name + "/workload", c.workloadLimits);
+            Row w = resourceCells(c.name + "/workload", c.workloadLimits, columns);
             w.insert(w.end(), {"-", "-", "limits of each workload group"});
             rows.push_back(std::move(w));
         }

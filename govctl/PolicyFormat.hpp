@@ -12,15 +12,18 @@
 namespace gov::govctl {
 
 // One row per class (and one more, "NAME/workload", for a class with per-workload
-// limits), columns CLASS, MEMORY.MAX, MEMORY.HIGH, MEMORY.LOW, MEMORY.MIN,
-// PIDS.MAX, CPU.WEIGHT, CPU.MAX, CPUSET, IO, NAMESPACES, EXEC, DESCRIPTION. An unset
-// knob is "-" (kernel default: no limit). Ends with a line naming the sources and,
-// when set, the admins.
+// limits). Columns: CLASS, the resource columns of the knob table (always MEMORY.MAX,
+// MEMORY.HIGH, MEMORY.LOW, MEMORY.MIN, PIDS.MAX, CPU.WEIGHT, CPU.MAX, CPUSET, IO; the
+// column of any other knob when some class sets it), then NAMESPACES, EXEC,
+// DESCRIPTION. An unset knob is "-" (kernel default: no limit). Ends with a line
+// naming the sources and, when set, the admins.
 std::string formatPolicyTable(const policies::Policy& policy);
 
 // {"valid": true, "sources": [...], "admins": {...}, "classes": [{"name", "description",
 //  "limits", "workload_limits", "namespaces", "exec", "control", "where"}]}. A limit
-// is present only when set; its value is the exact number in cgroup units or "max".
+// is present only when set, under its policy key; its value is the exact number in
+// cgroup units or "max" (cpu.max: {"quota_us", "period_us"}; flags: true/false; id
+// lists: the canonical list; io: one object per device).
 nlohmann::json policyToJson(const policies::Policy& policy);
 
 // {"valid": false, "diagnostics": [{"file", "line", "column", "key", "message",

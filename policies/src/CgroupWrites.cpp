@@ -4,6 +4,8 @@
 #include <charconv>
 #include <utility>
 
+#include "gov/policies/Knobs.hpp"
+
 namespace gov::policies {
 namespace {
 
@@ -19,27 +21,55 @@ std::pair<uint64_t, uint64_t> majMinKey(const std::string& majMin) {
     return {maj, min};
 }
 
+// The io.max rows, in table order: the keys of one line.
+std::vector<const Knob*> ioMaxKnobs() {
+    std::vector<const Knob*> out;
+    for (const auto& k : knobs()) {
+        if (isIoMaxKey(k)) {
+            out.push_back(&k);
+        }
+    }
+    return out;
+}
+
+// The other rows, in write order.
+std::vector<const Knob*> fileKnobsInWriteOrder() {
+    std::vector<const Knob*> out;
+    for (const auto& k : knobs()) {
+        if (!isIoMaxKey(k)) {
+            out.push_back(&k);
+        }
+    }
+    std::stable_sort(out.begin(), out.end(),
+                     [](const Knob* a, const Knob* b) { return a->writeOrder < b->writeOrder; });
+    return out;
+}
+
 // The limits of one io.max line and the policy keys behind them.
 struct IoLine {
     IoLimit limit;
     std::vector<std::string> keys;
 };
 
+// Takes every key `from` sets into `line`; `keyPrefix` + the key's name after "io."
+// is the policy key named for it ("io.write_bps", "io.device."/dev/sda".write_bps").
 void overlay(IoLine& line, const IoLimit& from, const std::string& keyPrefix) {
-    auto take = [&](const std::optional<MaxOr>& src, std::optional<MaxOr>& dst, const char* k) {
-        if (src) {
-            dst = src;
-            line.keys.push_back(keyPrefix + k);
+    for (const Knob* k : ioMaxKnobs()) {
+        if (auto v = knobValue(*k, from)) {
+            setKnobValue(*k, line.limit, *v);
+            line.keys.push_back(keyPrefix + std::string(k->key.substr(k->key.find('.') + 1)));
         }
-    };
-    take(from.readBps, line.limit.readBps, "read_bps");
-    take(from.writeBps, line.limit.writeBps, "write_bps");
-    take(from.readIops, line.limit.readIops, "read_iops");
-    take(from.writeIops, line.limit.writeIops, "write_iops");
+    }
 }
 
-std::string orMax(const std::optional<MaxOr>& v) {
-    return v ? v->toCgroup() : "max";
+std::string ioLineText(const std::string& majMin, const IoLimit& limit) {
+    std::string out = majMin;
+    for (const Knob* k : ioMaxKnobs()) {
+        auto v = knobValue(*k, limit);
+        out += " " + std::string(k->ioMaxKey) + "=" +
+               (v ? cgroupText(*k, *v) : std::string(k->kernelDefault));
+    }
+    return out;
 }
 
 std::string joinKeys(const std::vector<std::string>& keys) {
@@ -53,27 +83,22 @@ std::string joinKeys(const std::vector<std::string>& keys) {
 }  // namespace
 
 std::string ioResetLine(const std::string& majMin) {
-    return majMin + " rbps=max wbps=max riops=max wiops=max";
+    return ioLineText(majMin, IoLimit{});
 }
 
 Result<std::vector<KnobWrite>> desiredWrites(const Resources& r, const DeviceTable& devices) {
     std::vector<KnobWrite> w;
-    auto add = [&](const char* controller, const char* file, std::string value, const char* key) {
-        w.push_back(KnobWrite{controller, file, std::move(value), key});
-    };
-    // cpuset first: later knobs do not depend on it, but a workload should never
-    // run briefly on CPUs it is about to lose.
-    add("cpuset", "cpuset.cpus", r.cpusetCpus.value_or(""), "cpuset.cpus");
-    add("cpuset", "cpuset.mems", r.cpusetMems.value_or(""), "cpuset.mems");
-    add("cpu", "cpu.weight", std::to_string(r.cpuWeight.value_or(100)), "cpu.weight");
-    add("cpu", "cpu.max", r.cpuMax.value_or(CpuMax{}).toCgroup(), "cpu.max");
-    // Protections before limits, and high before max, so that tightening never
-    // passes through a state where max < high triggers needless OOM kills.
-    add("memory", "memory.min", r.memoryMin ? r.memoryMin->toCgroup() : "0", "memory.min");
-    add("memory", "memory.low", r.memoryLow ? r.memoryLow->toCgroup() : "0", "memory.low");
-    add("memory", "memory.high", r.memoryHigh ? r.memoryHigh->toCgroup() : "max", "memory.high");
-    add("memory", "memory.max", r.memoryMax ? r.memoryMax->toCgroup() : "max", "memory.max");
-    add("pids", "pids.max", r.pidsMax ? r.pidsMax->toCgroup() : "max", "pids.max");
+    for (const Knob* k : fileKnobsInWriteOrder()) {
+        std::string value;
+        if (auto v = knobValue(*k, r)) {
+            value = cgroupText(*k, *v);
+        } else {
+            value = std::string(k->kernelDefault);
+        }
+        const bool isDefault = value == k->kernelDefault;
+        w.push_back(KnobWrite{std::string(k->controller), std::string(k->file), std::move(value),
+                              std::string(k->key), isDefault});
+    }
 
     // io: the all-devices limits on every whole disk, then each named device with
     // its own keys overriding the all-devices ones key by key.
@@ -121,11 +146,9 @@ Result<std::vector<KnobWrite>> desiredWrites(const Resources& r, const DeviceTab
         return ka != kb ? ka < kb : a.first < b.first;
     });
     for (const auto& [majMin, line] : sorted) {
-        const IoLimit& l = line.limit;
-        w.push_back(KnobWrite{"io", "io.max",
-                              majMin + " rbps=" + orMax(l.readBps) + " wbps=" + orMax(l.writeBps) +
-                                  " riops=" + orMax(l.readIops) + " wiops=" + orMax(l.writeIops),
-                              joinKeys(line.keys)});
+        std::string text = ioLineText(majMin, line.limit);
+        const bool isDefault = text == ioResetLine(majMin);
+        w.push_back(KnobWrite{"io", "io.max", std::move(text), joinKeys(line.keys), isDefault});
     }
     return w;
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "gov/policies/Knobs.hpp"
 #include "gov/runtime/Parsers.hpp"
 
 namespace gov::core {
@@ -126,25 +127,23 @@ Result<void> planGroupWrites(const policies::Resources& resources,
 // controller is not available.
 void planUnenforceable(const policies::Resources& r, const std::set<std::string>& available,
                        const std::string& className, bool workload, Plan& out) {
-    auto check = [&](bool set, const char* key, const char* controller) {
-        if (set && !available.count(controller)) {
-            out.unenforceable.push_back({className, key, controller, workload});
+    auto check = [&](const policies::Knob& k) {
+        if (!available.count(std::string(k.controller))) {
+            out.unenforceable.push_back(
+                {className, std::string(k.key), std::string(k.controller), workload});
         }
     };
-    check(r.memoryMax.has_value(), "memory.max", "memory");
-    check(r.memoryHigh.has_value(), "memory.high", "memory");
-    check(r.memoryLow.has_value(), "memory.low", "memory");
-    check(r.memoryMin.has_value(), "memory.min", "memory");
-    check(r.pidsMax.has_value(), "pids.max", "pids");
-    check(r.cpuWeight.has_value(), "cpu.weight", "cpu");
-    check(r.cpuMax.has_value(), "cpu.max", "cpu");
-    check(r.cpusetCpus.has_value(), "cpuset.cpus", "cpuset");
-    check(r.cpusetMems.has_value(), "cpuset.mems", "cpuset");
+    for (const auto& k : policies::knobs()) {
+        if (!policies::isIoMaxKey(k) && policies::knobValue(k, r)) {
+            check(k);
+        }
+    }
     for (const auto& io : r.io) {
-        check(io.readBps.has_value(), "io.read_bps", "io");
-        check(io.writeBps.has_value(), "io.write_bps", "io");
-        check(io.readIops.has_value(), "io.read_iops", "io");
-        check(io.writeIops.has_value(), "io.write_iops", "io");
+        for (const auto& k : policies::knobs()) {
+            if (policies::isIoMaxKey(k) && policies::knobValue(k, io)) {
+                check(k);
+            }
+        }
     }
 }
 

@@ -4,17 +4,16 @@
 
 #include <algorithm>
 
+#include "gov/policies/Knobs.hpp"
 #include "gov/runtime/Devices.hpp"
 
 namespace gov::core {
 
 namespace {
 
-// The knob files observe() reads: every file a plan may write.
+// The knob files observe() reads: every file a plan may write (the knob table's).
 const std::vector<std::string>& knobFiles() {
-    static const std::vector<std::string> kFiles = {
-        "cpuset.cpus", "cpuset.mems", "cpu.weight", "cpu.max",  "memory.min",
-        "memory.low",  "memory.high", "memory.max", "pids.max", "io.max"};
+    static const std::vector<std::string> kFiles = policies::knobFiles();
     return kFiles;
 }
 

@@ -31,21 +31,39 @@ Resources compileLimits(const std::string& body) {
     return r.ok() ? r.policy->classes[0].limits : Resources{};
 }
 
+// Every knob at its kernel default, in write order.
 const std::vector<KnobWrite> kBaseDefaults = {
-    {"cpuset", "cpuset.cpus", "", "cpuset.cpus"},    {"cpuset", "cpuset.mems", "", "cpuset.mems"},
-    {"cpu", "cpu.weight", "100", "cpu.weight"},      {"cpu", "cpu.max", "max 100000", "cpu.max"},
-    {"memory", "memory.min", "0", "memory.min"},     {"memory", "memory.low", "0", "memory.low"},
-    {"memory", "memory.high", "max", "memory.high"}, {"memory", "memory.max", "max", "memory.max"},
-    {"pids", "pids.max", "max", "pids.max"},
+    {"cpuset", "cpuset.cpus", "", "cpuset.cpus", true},
+    {"cpuset", "cpuset.mems", "", "cpuset.mems", true},
+    {"cpu", "cpu.weight", "100", "cpu.weight", true},
+    {"cpu", "cpu.max", "max 100000", "cpu.max", true},
+    {"memory", "memory.min", "0", "memory.min", true},
+    {"memory", "memory.low", "0", "memory.low", true},
+    {"memory", "memory.high", "max", "memory.high", true},
+    {"memory", "memory.max", "max", "memory.max", true},
+    {"pids", "pids.max", "max", "pids.max", true},
 };
+
+// kBaseDefaults with `file` set to `value` (no longer the kernel default).
+std::vector<KnobWrite> defaultsWith(std::vector<KnobWrite> writes,
+                                    const std::vector<std::pair<std::string, std::string>>& set) {
+    for (const auto& [file, value] : set) {
+        for (auto& w : writes) {
+            if (w.file == file) {
+                w.value = value;
+                w.kernelDefault = false;
+            }
+        }
+    }
+    return writes;
+}
 
 TEST(CgroupWrites, CoreWritesEveryKnobAtItsUnlimitedDefault) {
     EXPECT_EQ(writesFor("core", twoDisks()), kBaseDefaults);
 }
 
 TEST(CgroupWrites, NoncoreLimitsMemoryAndWritesOfEveryWholeDisk) {
-    std::vector<KnobWrite> expected = kBaseDefaults;
-    expected[7].value = "1073741824";
+    std::vector<KnobWrite> expected = defaultsWith(kBaseDefaults, {{"memory.max", "1073741824"}});
     // Sorted by MAJ:MIN numerically: 8:0 before 252:0.
     expected.push_back(
         {"io", "io.max", "8:0 rbps=max wbps=1000000 riops=max wiops=max", "io.write_bps"});
@@ -55,9 +73,8 @@ TEST(CgroupWrites, NoncoreLimitsMemoryAndWritesOfEveryWholeDisk) {
 }
 
 TEST(CgroupWrites, AdhocLimitsMemoryAndPids) {
-    std::vector<KnobWrite> expected = kBaseDefaults;
-    expected[7].value = "2147483648";
-    expected[8].value = "1000";
+    std::vector<KnobWrite> expected =
+        defaultsWith(kBaseDefaults, {{"memory.max", "2147483648"}, {"pids.max", "1000"}});
     EXPECT_EQ(writesFor("adhoc", twoDisks()), expected);
 }
 

@@ -1,6 +1,7 @@
 // Translating a class's Resources into the exact cgroup control-file writes that
-// enforce them. Pure: device names are resolved by the caller (the runtime reads
-// /dev and /sys) and passed in as a DeviceTable.
+// enforce them, driven by the knob table (gov/policies/Knobs.hpp). Pure: device names
+// are resolved by the caller (the runtime reads /dev and /sys) and passed in as a
+// DeviceTable.
 #pragma once
 
 #include <map>
@@ -13,6 +14,9 @@
 
 namespace gov::policies {
 
+// Block devices as the runtime found them (common/).
+using gov::DeviceTable;
+
 // One write to one control file of a group.
 struct KnobWrite {
     std::string controller;  // "memory", "pids", "cpu", "cpuset", "io"
@@ -21,19 +25,18 @@ struct KnobWrite {
                              // "8:0 rbps=max wbps=1000000 riops=max wiops=max"
     std::string key;         // the policy key behind it, for messages: "memory.max",
                              // "io.write_bps"
+    // `value` is the kernel default: what a newly created group holds already.
+    bool kernelDefault = false;
     bool operator==(const KnobWrite&) const = default;
 };
 
-// Block devices as the runtime found them (common/).
-using gov::DeviceTable;
-
-// Every write that puts `r` in force on a group, in a safe order: cpuset, cpu,
-// memory (min, low, high, max), pids, io (one line per device, sorted by MAJ:MIN).
-// Knobs that are unset in `r` are written with their kernel default ("max", "0",
-// cpu.weight 100, cpu.max "max 100000", cpuset "") so that removing a limit from a
-// policy really lifts it; io.max gets a line only for devices the policy names (the
-// caller resets devices that are no longer named). An IoLimit whose device is not in
-// `devices.resolved` is an error naming it.
+// Every write that puts `r` in force on a group, in the knob table's write order
+// (cpuset, cpu, memory (min, low, high, max), pids, then io.max, one line per device
+// sorted by MAJ:MIN). Knobs that are unset in `r` are written with their kernel
+// default ("max", "0", cpu.weight 100, cpu.max "max 100000", cpuset "") so that
+// removing a limit from a policy really lifts it; io.max gets a line only for
+// devices the policy names (the caller resets devices that are no longer named). An
+// IoLimit whose device is not in `devices.resolved` is an error naming it.
 Result<std::vector<KnobWrite>> desiredWrites(const Resources& r, const DeviceTable& devices);
 
 // The io.max line that lifts every limit on `majMin`.

@@ -49,8 +49,10 @@ struct IoLimit {
     }
 };
 
-// Resource limits as cgroup v2 knobs. Unset (nullopt) means "leave the kernel
-// default", which for every knob here is "no limit".
+// Resource limits as cgroup v2 knobs, one field per row of the knob table
+// (gov/policies/Knobs.hpp), which says for each field its policy key, cgroup file,
+// value kind and kernel default. Unset (nullopt) means "leave the kernel default"
+// (for a workload group: the table's workload default, see Knob::workloadDefault).
 struct Resources {
     std::optional<MaxOr> memoryMax;
     std::optional<MaxOr> memoryHigh;
@@ -63,10 +65,8 @@ struct Resources {
     std::optional<std::string> cpusetMems;
     std::vector<IoLimit> io;  // at most one all-devices entry, then per device
 
-    bool empty() const {
-        return !memoryMax && !memoryHigh && !memoryLow && !memoryMin && !pidsMax && !cpuWeight &&
-               !cpuMax && !cpusetCpus && !cpusetMems && io.empty();
-    }
+    // No knob set (walks the knob table).
+    bool empty() const;
     bool operator==(const Resources&) const = default;
 };
 
