@@ -10,14 +10,15 @@
 
 #include "ManualClock.hpp"
 #include "gov/core/Governor.hpp"
+#include "gov/policies/Knobs.hpp"
 
 namespace gov::core {
 namespace {
 
 namespace fs = std::filesystem;
 
-const char* kKnobs[] = {"cpuset.cpus", "cpuset.mems", "cpu.weight", "cpu.max",  "memory.min",
-                        "memory.low",  "memory.high", "memory.max", "pids.max", "io.max"};
+// The fake kernel has every knob of the table.
+const std::vector<std::string> kKnobs = policies::knobFiles();
 
 void writeFile(const fs::path& path, const std::string& text) {
     fs::create_directories(path.parent_path());
@@ -64,7 +65,7 @@ class FakeTree : public ::testing::Test {
     void makeGroup(const std::string& group, bool populated = false) {
         fs::path g = root_ / group;
         fs::create_directories(g);
-        for (const char* k : kKnobs)
+        for (const auto& k : kKnobs)
             writeFile(g / k, "");
         writeFile(g / "cgroup.subtree_control", "");
         writeFile(g / "cgroup.controllers", "cpuset cpu io memory pids\n");

@@ -92,6 +92,13 @@ io.write_iops = "max"
     EXPECT_TRUE(c.workloadLimits.empty());
 }
 
+TEST(Compile, SwapMaxOfZeroMeansNoSwapAndNestsUnderMemory) {
+    ClassPolicy c =
+        compileClass("memory.swap.max = 0\nworkload.memory = { swap = { max = \"1GiB\" } }\n");
+    EXPECT_EQ(c.limits.memorySwapMax, MaxOr::of(0));
+    EXPECT_EQ(c.workloadLimits.memorySwapMax, MaxOr::of(1073741824));
+}
+
 TEST(Compile, CpuMaxTableGivesQuotaAndPeriod) {
     EXPECT_EQ(compileClass("cpu.max = { quota = \"20ms\", period = \"50ms\" }\n").limits.cpuMax,
               (CpuMax{20000, 50000}));

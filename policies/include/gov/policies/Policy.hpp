@@ -58,6 +58,7 @@ struct Resources {
     std::optional<MaxOr> memoryHigh;
     std::optional<MaxOr> memoryLow;
     std::optional<MaxOr> memoryMin;
+    std::optional<MaxOr> memorySwapMax;
     std::optional<MaxOr> pidsMax;
     std::optional<uint32_t> cpuWeight;  // 1..10000
     std::optional<CpuMax> cpuMax;
