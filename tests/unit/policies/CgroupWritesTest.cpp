@@ -42,6 +42,7 @@ const std::vector<KnobWrite> kBaseDefaults = {
     {"memory", "memory.high", "max", "memory.high", true},
     {"memory", "memory.max", "max", "memory.max", true},
     {"memory", "memory.swap.max", "max", "memory.swap.max", true},
+    {"memory", "memory.zswap.max", "max", "memory.zswap.max", true},
     {"pids", "pids.max", "max", "pids.max", true},
 };
 
