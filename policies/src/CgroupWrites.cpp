@@ -86,12 +86,15 @@ std::string ioResetLine(const std::string& majMin) {
     return ioLineText(majMin, IoLimit{});
 }
 
-Result<std::vector<KnobWrite>> desiredWrites(const Resources& r, const DeviceTable& devices) {
+Result<std::vector<KnobWrite>> desiredWrites(const Resources& r, const DeviceTable& devices,
+                                             GroupLevel level) {
     std::vector<KnobWrite> w;
     for (const Knob* k : fileKnobsInWriteOrder()) {
         std::string value;
         if (auto v = knobValue(*k, r)) {
             value = cgroupText(*k, *v);
+        } else if (level == GroupLevel::Workload && !k->workloadDefault.empty()) {
+            value = std::string(k->workloadDefault);
         } else {
             value = std::string(k->kernelDefault);
         }

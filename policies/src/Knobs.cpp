@@ -18,14 +18,17 @@ constexpr uint64_t kMemNodeLimit = 1024;
 // Write order, low first. The reasons:
 // - cpuset first: later knobs do not depend on it, but a workload should never run
 //   briefly on CPUs it is about to lose;
-// - memory protections before limits, and high before max, so that tightening never
-//   passes through a state where max < high triggers needless OOM kills;
+// - memory protections before limits, memory.oom.group before the limits (an OOM
+//   kill that a tighter memory.max causes happens during the write, and must kill as
+//   the new policy says), high before max, so that tightening never passes through
+//   a state where max < high triggers needless OOM kills;
 // - io.max last: one line per device.
 enum Order : int {
     kOrderCpuset = 10,
     kOrderCpuWeight = 21,
     kOrderCpuMax = 22,
     kOrderMemoryProtection = 30,
+    kOrderMemoryOomGroup = 32,
     kOrderMemoryHigh = 33,
     kOrderMemoryMax = 34,
     kOrderMemorySwap = 35,
@@ -91,6 +94,22 @@ const std::vector<Knob>& table() {
          .writeOrder = kOrderMemorySwap + 1,
          .zeroAllowed = true,
          .summary = "the most compressed memory in the zswap pool the group may use (0: none)"},
+        {.key = "memory.oom.group",
+         .controller = "memory",
+         .file = "memory.oom.group",
+         .kind = ValueKind::Flag,
+         .field = &Resources::memoryOomGroup,
+         .kernelDefault = "0",
+         .writeOrder = kOrderMemoryOomGroup,
+         // On by default for workload groups: a workload is one command with its
+         // children (a shell and its pipeline, a server and its workers), and an OOM
+         // kill of one of its processes leaves the others running half-broken and
+         // still holding memory, where killing the group ends the workload cleanly:
+         // its caller sees it killed (govctl exec exits 137), its memory is freed at
+         // once, and its group empties and is accounted. systemd stops a service on
+         // an OOM kill for the same reason (OOMPolicy=stop).
+         .workloadDefault = "1",
+         .summary = "an OOM kill ends the whole group, not one of its processes"},
         {.key = "pids.max",
          .controller = "pids",
          .file = "pids.max",

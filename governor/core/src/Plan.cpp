@@ -56,11 +56,11 @@ bool unlimited(const runtime::IoMaxLine& limits) {
 }
 
 // Appends the writes that make `group` hold `resources`.
-Result<void> planGroupWrites(const policies::Resources& resources,
+Result<void> planGroupWrites(const policies::Resources& resources, policies::GroupLevel level,
                              const policies::DeviceTable& devices, const ObservedGroup& observed,
                              const std::set<std::string>& available, const std::string& group,
                              const std::string& className, Plan& out) {
-    auto writes = policies::desiredWrites(resources, devices);
+    auto writes = policies::desiredWrites(resources, devices, level);
     if (!writes)
         return std::move(writes).error().wrap("class " + className);
     std::set<std::string> ioDevicesWritten;
@@ -214,11 +214,12 @@ Result<Plan> plan(const policies::Policy& policy, const policies::DeviceTable& d
         }
         planUnenforceable(cls.limits, wanted, cls.name, /*workload=*/false, out);
         planUnenforceable(cls.workloadLimits, wanted, cls.name, /*workload=*/true, out);
-        GOV_TRY(planGroupWrites(cls.limits, devices, seen.group, wanted, slice, cls.name, out));
+        GOV_TRY(planGroupWrites(cls.limits, policies::GroupLevel::Class, devices, seen.group,
+                                wanted, slice, cls.name, out));
         planEnable(slice, cls.name, wanted, seen.group.subtreeControl, out);
         for (const auto& [scope, group] : seen.scopes) {
-            GOV_TRY(planGroupWrites(cls.workloadLimits, devices, group, wanted, slice + "/" + scope,
-                                    cls.name, out));
+            GOV_TRY(planGroupWrites(cls.workloadLimits, policies::GroupLevel::Workload, devices,
+                                    group, wanted, slice + "/" + scope, cls.name, out));
         }
     }
     for (const auto& [name, slice] : observed.slices) {
@@ -247,15 +248,25 @@ Result<Plan> planNewWorkloadGroup(const policies::ClassPolicy& cls,
     mkdir.group = group;
     mkdir.className = cls.name;
     out.actions.push_back(std::move(mkdir));
-    if (cls.workloadLimits.empty())
-        return out;
     std::set<std::string> wanted;
     for (const auto& c : managedControllers()) {
         if (available.count(c))
             wanted.insert(c);
     }
-    static const ObservedGroup kNothing;
-    GOV_TRY(planGroupWrites(cls.workloadLimits, devices, kNothing, wanted, group, cls.name, out));
+    // Every class has writes for a new workload group (memory.oom.group is on by
+    // default there), but the new group already holds the kernel defaults: only the
+    // other values are written, so an exec makes as few writes as it can.
+    auto writes =
+        policies::desiredWrites(cls.workloadLimits, devices, policies::GroupLevel::Workload);
+    if (!writes)
+        return std::move(writes).error().wrap("class " + cls.name);
+    ObservedGroup fresh;
+    for (const auto& w : *writes) {
+        if (w.kernelDefault && w.file != "io.max")
+            fresh.knobs[w.file] = w.value;
+    }
+    GOV_TRY(planGroupWrites(cls.workloadLimits, policies::GroupLevel::Workload, devices, fresh,
+                            wanted, group, cls.name, out));
     return out;
 }
 

@@ -271,6 +271,26 @@ TEST(Plan, WorkloadLimitsGoOnEveryExistingScope) {
     EXPECT_EQ(scopeWrites, std::vector<std::string>{"adhoc.slice/a.scope=268435456"});
 }
 
+TEST(Plan, WorkloadGroupsGetMemoryOomGroupByDefaultAndTheClassDoesNot) {
+    ObservedTree tree;
+    tree.available = kAll;
+    tree.slices["adhoc"].group.knobs["memory.oom.group"] = "0\n";
+    tree.slices["adhoc"].scopes["a.scope"].knobs["memory.oom.group"] = "0\n";
+    tree.slices["off"].scopes["b.scope"].knobs["memory.oom.group"] = "1\n";
+    auto p = plan(compile("[classes.adhoc]\n[classes.off]\nworkload.memory.oom.group = false\n"),
+                  twoDisks(), tree);
+    ASSERT_TRUE(p.ok());
+    std::vector<std::string> writes;
+    for (const auto& a : p->actions) {
+        if (a.kind == ActionKind::Write && a.file == "memory.oom.group")
+            writes.push_back(describe(a));
+    }
+    EXPECT_EQ(writes,
+              (std::vector<std::string>{"write adhoc.slice/a.scope/memory.oom.group: 0 -> 1",
+                                        "write off.slice/memory.oom.group: (new) -> 0",
+                                        "write off.slice/b.scope/memory.oom.group: 1 -> 0"}));
+}
+
 TEST(Plan, UnknownDeviceIsAnErrorNamingIt) {
     ObservedTree tree;
     tree.available = kAll;
@@ -306,25 +326,40 @@ TEST(PlanNewWorkloadGroup, IsMadeThenGetsEachWorkloadLimitOfItsClass) {
         return std::find(got.begin(), got.end(), line) != got.end();
     };
     // The workload's own limits, as plan() writes them on an existing scope.
-    EXPECT_TRUE(has("write " + group + "/memory.max: (new) -> 268435456"));
-    EXPECT_TRUE(has("write " + group + "/pids.max: (new) -> 50"));
+    EXPECT_TRUE(has("write " + group + "/memory.max: max -> 268435456"));
+    EXPECT_TRUE(has("write " + group + "/pids.max: max -> 50"));
     EXPECT_TRUE(has("write " + group +
                     "/io.max: 8:0 rbps=max wbps=max riops=max wiops=max -> "
                     "8:0 rbps=max wbps=1000000 riops=max wiops=max"));
     // Not the class's limit: that one bounds the slice.
-    EXPECT_FALSE(has("write " + group + "/memory.max: (new) -> 2147483648"));
+    EXPECT_FALSE(has("write " + group + "/memory.max: max -> 2147483648"));
     EXPECT_TRUE(p->unenforceable.empty());
 }
 
-TEST(PlanNewWorkloadGroup, OfAClassWithoutWorkloadLimitsIsOnlyTheMkdir) {
+TEST(PlanNewWorkloadGroup, OfAClassWithoutWorkloadLimitsIsTheMkdirAndMemoryOomGroup) {
     auto p = planNewWorkloadGroup(*policies::defaultPolicy().find("adhoc"), twoDisks(), kAll,
                                   "adhoc.slice/top-1-1.scope");
     ASSERT_TRUE(p.ok()) << p.error().message();
-    EXPECT_EQ(described(*p), std::vector<std::string>{"mkdir adhoc.slice/top-1-1.scope"});
+    EXPECT_EQ(described(*p), (std::vector<std::string>{
+                                 "mkdir adhoc.slice/top-1-1.scope",
+                                 "write adhoc.slice/top-1-1.scope/memory.oom.group: 0 -> 1"}));
+}
+
+TEST(PlanNewWorkloadGroup, WritesNoKernelDefaultTheNewGroupHoldsAlready) {
+    auto policy = compile(
+        "[classes.adhoc]\nworkload.pids.max = 50\n"
+        "workload.memory.oom.group = false\n");
+    auto p =
+        planNewWorkloadGroup(*policy.find("adhoc"), twoDisks(), kAll, "adhoc.slice/sh-1-1.scope");
+    ASSERT_TRUE(p.ok()) << p.error().message();
+    EXPECT_EQ(described(*p), (std::vector<std::string>{"mkdir adhoc.slice/sh-1-1.scope",
+                                                       "write adhoc.slice/sh-1-1.scope/pids.max: "
+                                                       "max -> 50"}));
 }
 
 TEST(PlanNewWorkloadGroup, WritesNoFileOfAMissingController) {
-    auto policy = compile("[classes.adhoc]\nworkload.memory.max = \"256MiB\"\n");
+    auto policy =
+        compile("[classes.adhoc]\nworkload.memory.max = \"256MiB\"\nworkload.cpu.weight = 50\n");
     auto p = planNewWorkloadGroup(*policy.find("adhoc"), twoDisks(), {"cpu"},
                                   "adhoc.slice/sh-1-1.scope");
     ASSERT_TRUE(p.ok()) << p.error().message();

@@ -39,6 +39,7 @@ const std::vector<KnobWrite> kBaseDefaults = {
     {"cpu", "cpu.max", "max 100000", "cpu.max", true},
     {"memory", "memory.min", "0", "memory.min", true},
     {"memory", "memory.low", "0", "memory.low", true},
+    {"memory", "memory.oom.group", "0", "memory.oom.group", true},
     {"memory", "memory.high", "max", "memory.high", true},
     {"memory", "memory.max", "max", "memory.max", true},
     {"memory", "memory.swap.max", "max", "memory.swap.max", true},
@@ -78,6 +79,16 @@ TEST(CgroupWrites, AdhocLimitsMemoryAndPids) {
     std::vector<KnobWrite> expected =
         defaultsWith(kBaseDefaults, {{"memory.max", "2147483648"}, {"pids.max", "1000"}});
     EXPECT_EQ(writesFor("adhoc", twoDisks()), expected);
+}
+
+TEST(CgroupWrites, WorkloadGroupsGetTheWorkloadDefaultsOfUnsetKnobs) {
+    auto workload = desiredWrites(Resources{}, DeviceTable{}, GroupLevel::Workload);
+    ASSERT_TRUE(workload.ok());
+    EXPECT_EQ(*workload, defaultsWith(kBaseDefaults, {{"memory.oom.group", "1"}}));
+    auto off = desiredWrites(compileLimits("memory.oom.group = false\n"), DeviceTable{},
+                             GroupLevel::Workload);
+    ASSERT_TRUE(off.ok());
+    EXPECT_EQ(*off, kBaseDefaults);
 }
 
 TEST(CgroupWrites, EverySetKnobIsWrittenInCgroupSyntax) {

@@ -30,14 +30,20 @@ struct KnobWrite {
     bool operator==(const KnobWrite&) const = default;
 };
 
+// Which kind of group the writes are for: a class's slice, or one of its workload
+// groups, where unset knobs get the table's workload default (memory.oom.group 1).
+enum class GroupLevel { Class, Workload };
+
 // Every write that puts `r` in force on a group, in the knob table's write order
-// (cpuset, cpu, memory (min, low, high, max), pids, then io.max, one line per device
-// sorted by MAJ:MIN). Knobs that are unset in `r` are written with their kernel
-// default ("max", "0", cpu.weight 100, cpu.max "max 100000", cpuset "") so that
+// (cpuset, cpu, memory (protections, oom.group, high, max, swap), pids, then io.max,
+// one line per device sorted by MAJ:MIN). Knobs that are unset in `r` are written
+// with their kernel default ("max", "0", cpu.weight 100, cpu.max "max 100000",
+// cpuset "") or, on a workload group, with the table's workload default, so that
 // removing a limit from a policy really lifts it; io.max gets a line only for
 // devices the policy names (the caller resets devices that are no longer named). An
 // IoLimit whose device is not in `devices.resolved` is an error naming it.
-Result<std::vector<KnobWrite>> desiredWrites(const Resources& r, const DeviceTable& devices);
+Result<std::vector<KnobWrite>> desiredWrites(const Resources& r, const DeviceTable& devices,
+                                             GroupLevel level = GroupLevel::Class);
 
 // The io.max line that lifts every limit on `majMin`.
 std::string ioResetLine(const std::string& majMin);

@@ -67,6 +67,10 @@ struct Knob {
     std::string_view cgroupPrefix{};
     std::string_view ioMaxKey{};  // the keys of io.max lines: "rbps", "wbps", ...
 
+    // Written on workload groups (<class>.slice/<name>.scope) when the policy leaves
+    // the knob unset; empty: the kernel default.
+    std::string_view workloadDefault{};
+
     // govctl's policy table: the column (empty: the key in capitals, a column of its
     // own), the label of the value within a shared column, and whether the column is
     // shown when no class sets the knob.

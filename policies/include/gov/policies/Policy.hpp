@@ -60,6 +60,7 @@ struct Resources {
     std::optional<MaxOr> memoryMin;
     std::optional<MaxOr> memorySwapMax;
     std::optional<MaxOr> memoryZswapMax;
+    std::optional<bool> memoryOomGroup;
     std::optional<MaxOr> pidsMax;
     std::optional<uint32_t> cpuWeight;  // 1..10000
     std::optional<CpuMax> cpuMax;

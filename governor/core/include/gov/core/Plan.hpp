@@ -95,10 +95,10 @@ Result<Plan> plan(const policies::Policy& policy, const policies::DeviceTable& d
                   const ObservedTree& observed);
 
 // The operations that make the new workload group `group` of `cls`: mkdir, then the
-// class's per-workload limits written as plan() writes them on an existing scope
-// (against a group with nothing observed in it). A class without per-workload
-// limits gets the mkdir only: a new group starts with the kernel's defaults, and
-// the exec path stays one mkdir. Only controllers in `available` are written.
+// class's per-workload limits and the knob table's workload defaults
+// (memory.oom.group 1) written as plan() writes them on an existing scope, except
+// the values that are the kernel's defaults: a new group holds those already. Only
+// controllers in `available` are written.
 Result<Plan> planNewWorkloadGroup(const policies::ClassPolicy& cls,
                                   const policies::DeviceTable& devices,
                                   const std::set<std::string>& available, const std::string& group);
