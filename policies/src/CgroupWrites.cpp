@@ -90,6 +90,12 @@ Result<std::vector<KnobWrite>> desiredWrites(const Resources& r, const DeviceTab
                                              GroupLevel level) {
     std::vector<KnobWrite> w;
     for (const Knob* k : fileKnobsInWriteOrder()) {
+        if (!k->notWhenSet.empty()) {
+            const Knob* flag = findKnob(k->notWhenSet);
+            if (flag != nullptr && flagSet(*flag, r)) {
+                continue;
+            }
+        }
         std::string value;
         if (auto v = knobValue(*k, r)) {
             value = cgroupText(*k, *v);

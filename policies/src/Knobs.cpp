@@ -18,6 +18,8 @@ constexpr uint64_t kMemNodeLimit = 1024;
 // Write order, low first. The reasons:
 // - cpuset first: later knobs do not depend on it, but a workload should never run
 //   briefly on CPUs it is about to lose;
+// - cpu.idle before cpu.weight: leaving idle resets the weight to 100, and the
+//   kernel refuses a weight while idle;
 // - memory protections before limits, memory.oom.group before the limits (an OOM
 //   kill that a tighter memory.max causes happens during the write, and must kill as
 //   the new policy says), high before max, so that tightening never passes through
@@ -25,6 +27,7 @@ constexpr uint64_t kMemNodeLimit = 1024;
 // - io.max last: one line per device.
 enum Order : int {
     kOrderCpuset = 10,
+    kOrderCpuIdle = 20,
     kOrderCpuWeight = 21,
     kOrderCpuMax = 22,
     kOrderMemoryProtection = 30,
@@ -128,6 +131,7 @@ const std::vector<Knob>& table() {
          .field = &Resources::cpuWeight,
          .kernelDefault = "100",
          .writeOrder = kOrderCpuWeight,
+         .notWhenSet = "cpu.idle",
          .columnAlways = true,
          .summary = "relative CPU share against sibling groups under contention"},
         {.key = "cpu.max",
@@ -139,6 +143,14 @@ const std::vector<Knob>& table() {
          .writeOrder = kOrderCpuMax,
          .columnAlways = true,
          .summary = "hard CPU cap: percent of one CPU, or quota per period"},
+        {.key = "cpu.idle",
+         .controller = "cpu",
+         .file = "cpu.idle",
+         .kind = ValueKind::Flag,
+         .field = &Resources::cpuIdle,
+         .kernelDefault = "0",
+         .writeOrder = kOrderCpuIdle,
+         .summary = "runs only when the CPUs have nothing else to do (SCHED_IDLE)"},
         {.key = "cpuset.cpus",
          .controller = "cpuset",
          .file = "cpuset.cpus",
@@ -405,6 +417,11 @@ std::optional<double> metricValue(const Knob& knob, const KnobValue& value) {
             return std::nullopt;
     }
     return std::nullopt;
+}
+
+bool flagSet(const Knob& knob, const Resources& r) {
+    auto v = knobValue(knob, r);
+    return v && std::holds_alternative<bool>(*v) && std::get<bool>(*v);
 }
 
 bool Resources::empty() const {

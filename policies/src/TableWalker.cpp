@@ -66,6 +66,13 @@ std::vector<std::string> deviceKeys() {
     return out;
 }
 
+// Where each knob of one Resources was set, for the checks between knobs.
+struct KnobSource {
+    toml::source_region region;
+    std::string path;
+};
+using KnobSources = std::map<std::string_view, KnobSource>;
+
 class FileWalker {
   public:
     explicit FileWalker(DiagnosticSink& sink) : sink_(sink), values_(sink) {}
@@ -172,6 +179,8 @@ class FileWalker {
     }
 
     void oneClass(const toml::table& t, const std::string& path, ClassPolicy& cls) {
+        KnobSources classSources;
+        KnobSources workloadSources;
         for (auto&& [k, v] : t) {
             std::string_view key = k.str();
             std::string keyPath = join(path, key);
@@ -199,22 +208,25 @@ class FileWalker {
                     continue;
                 }
                 for (auto&& [wk, wv] : *wt) {
-                    if (!resourceGroup(wk, wv, keyPath, "workload", cls.workloadLimits)) {
+                    if (!resourceGroup(wk, wv, keyPath, "workload", cls.workloadLimits,
+                                       workloadSources)) {
                         sink_.unknownKey(wk, wv, keyPath, "workload", classKeys());
                     }
                 }
-            } else if (!resourceGroup(k, v, path, "", cls.limits)) {
+            } else if (!resourceGroup(k, v, path, "", cls.limits, classSources)) {
                 sink_.unknownKey(k, v, path, "", classKeys());
             }
         }
         finishIo(cls.limits);
         finishIo(cls.workloadLimits);
+        checkBetweenKnobs(cls.limits, classSources);
+        checkBetweenKnobs(cls.workloadLimits, workloadSources);
     }
 
     // A resource group of a class or of its workload table ("memory", "io", ...);
     // false when `k` names none.
     bool resourceGroup(const toml::key& k, const toml::node& v, const std::string& absPrefix,
-                       const std::string& relPrefix, Resources& r) {
+                       const std::string& relPrefix, Resources& r, KnobSources& sources) {
         std::string_view group = k.str();
         if (!hasKeysUnder(group)) {
             return false;
@@ -223,7 +235,7 @@ class FileWalker {
             relPrefix.empty() ? std::string(group) : relPrefix + "." + std::string(group);
         IoLimit all;
         all.where = sink_.at(v.source());
-        keysUnder(v, join(absPrefix, group), rel, std::string(group), r, all);
+        keysUnder(v, join(absPrefix, group), rel, std::string(group), r, all, sources);
         if (!all.empty()) {
             r.io.insert(r.io.begin(), std::move(all));
         }
@@ -233,7 +245,7 @@ class FileWalker {
     // The keys of the table `v` at `path` (`rel` within the class), whose policy keys
     // start with `prefix` ("memory", then "memory.swap" for memory.swap.max).
     void keysUnder(const toml::node& v, const std::string& path, const std::string& rel,
-                   const std::string& prefix, Resources& r, IoLimit& all) {
+                   const std::string& prefix, Resources& r, IoLimit& all, KnobSources& sources) {
         const auto* t = sink_.expectTable(v, path, keysHint(rel, prefix));
         if (t == nullptr) {
             return;
@@ -253,9 +265,10 @@ class FileWalker {
                     setKnobValue(*knob, all, *value);
                 } else {
                     setKnobValue(*knob, r, *value);
+                    sources[knob->key] = KnobSource{sv.source(), keyPath};
                 }
             } else if (hasKeysUnder(key)) {
-                keysUnder(sv, keyPath, keyRel, key, r, all);
+                keysUnder(sv, keyPath, keyRel, key, r, all, sources);
             } else {
                 sink_.unknownKey(sk, sv, path, rel, classKeys());
             }
@@ -317,6 +330,22 @@ class FileWalker {
             }
             if (!io.empty()) {
                 r.io.push_back(std::move(io));
+            }
+        }
+    }
+
+    // What the kernel refuses however each knob is written alone.
+    void checkBetweenKnobs(const Resources& r, const KnobSources& sources) {
+        for (const auto& knob : knobs()) {
+            if (knob.notWhenSet.empty() || !knobValue(knob, r)) {
+                continue;
+            }
+            const Knob* flag = findKnob(knob.notWhenSet);
+            if (flag != nullptr && flagSet(*flag, r)) {
+                const KnobSource& at = sources.at(knob.key);
+                sink_.error(at.region, at.path,
+                            "cannot be set together with " + std::string(flag->key) +
+                                " = true (the kernel refuses it)");
             }
         }
     }

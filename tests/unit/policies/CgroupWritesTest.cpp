@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "gov/policies/CgroupWrites.hpp"
 #include "gov/policies/Compile.hpp"
 
@@ -35,6 +37,7 @@ Resources compileLimits(const std::string& body) {
 const std::vector<KnobWrite> kBaseDefaults = {
     {"cpuset", "cpuset.cpus", "", "cpuset.cpus", true},
     {"cpuset", "cpuset.mems", "", "cpuset.mems", true},
+    {"cpu", "cpu.idle", "0", "cpu.idle", true},
     {"cpu", "cpu.weight", "100", "cpu.weight", true},
     {"cpu", "cpu.max", "max 100000", "cpu.max", true},
     {"memory", "memory.min", "0", "memory.min", true},
@@ -89,6 +92,19 @@ TEST(CgroupWrites, WorkloadGroupsGetTheWorkloadDefaultsOfUnsetKnobs) {
                              GroupLevel::Workload);
     ASSERT_TRUE(off.ok());
     EXPECT_EQ(*off, kBaseDefaults);
+}
+
+TEST(CgroupWrites, AnIdleGroupGetsNoCpuWeightWhichTheKernelWouldRefuse) {
+    auto w = desiredWrites(compileLimits("cpu.idle = true\n"), DeviceTable{});
+    ASSERT_TRUE(w.ok());
+    std::vector<std::string> files;
+    for (const auto& k : *w) {
+        files.push_back(k.file + "=" + k.value);
+    }
+    EXPECT_NE(std::find(files.begin(), files.end(), "cpu.idle=1"), files.end());
+    EXPECT_EQ(std::find_if(files.begin(), files.end(),
+                           [](const std::string& f) { return f.rfind("cpu.weight=", 0) == 0; }),
+              files.end());
 }
 
 TEST(CgroupWrites, EverySetKnobIsWrittenInCgroupSyntax) {

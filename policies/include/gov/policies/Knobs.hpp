@@ -70,6 +70,9 @@ struct Knob {
     // Written on workload groups (<class>.slice/<name>.scope) when the policy leaves
     // the knob unset; empty: the kernel default.
     std::string_view workloadDefault{};
+    // Not written while this Flag knob is set to true in the same group, and an
+    // error to set together with it (the kernel refuses cpu.weight on an idle group).
+    std::string_view notWhenSet{};
 
     // govctl's policy table: the column (empty: the key in capitals, a column of its
     // own), the label of the value within a shared column, and whether the column is
@@ -106,6 +109,9 @@ void setKnobValue(const Knob& knob, Resources& r, const KnobValue& value);
 void setKnobValue(const Knob& knob, IoLimit& io, const KnobValue& value);
 // Removes the value of `knob` from `r`.
 void clearKnobValue(const Knob& knob, Resources& r);
+
+// A Flag row's value is set to true in `r`.
+bool flagSet(const Knob& knob, const Resources& r);
 
 // The text written to the cgroup file: "1073741824", "max", "50000 100000", "1",
 // "default 200". For io.max rows, the value of the key in the line ("1000000").
