@@ -19,7 +19,8 @@ constexpr uint64_t kMemNodeLimit = 1024;
 // - cpuset first: later knobs do not depend on it, but a workload should never run
 //   briefly on CPUs it is about to lose;
 // - cpu.idle before cpu.weight: leaving idle resets the weight to 100, and the
-//   kernel refuses a weight while idle;
+//   kernel refuses a weight while idle; cpu.max before cpu.max.burst, which must not
+//   exceed the quota (plan() swaps the two when the quota shrinks);
 // - memory protections before limits, memory.oom.group before the limits (an OOM
 //   kill that a tighter memory.max causes happens during the write, and must kill as
 //   the new policy says), high before max, so that tightening never passes through
@@ -30,6 +31,7 @@ enum Order : int {
     kOrderCpuIdle = 20,
     kOrderCpuWeight = 21,
     kOrderCpuMax = 22,
+    kOrderCpuBurst = 23,
     kOrderMemoryProtection = 30,
     kOrderMemoryOomGroup = 32,
     kOrderMemoryHigh = 33,
@@ -143,6 +145,16 @@ const std::vector<Knob>& table() {
          .writeOrder = kOrderCpuMax,
          .columnAlways = true,
          .summary = "hard CPU cap: percent of one CPU, or quota per period"},
+        // The policy key is not the file's name: TOML cannot make cpu.max both a
+        // value ("50%") and a table holding "burst".
+        {.key = "cpu.burst",
+         .controller = "cpu",
+         .file = "cpu.max.burst",
+         .kind = ValueKind::Duration,
+         .field = &Resources::cpuBurstUsec,
+         .kernelDefault = "0",
+         .writeOrder = kOrderCpuBurst,
+         .summary = "CPU time a capped group may save up and spend above its cpu.max quota"},
         {.key = "cpu.idle",
          .controller = "cpu",
          .file = "cpu.idle",

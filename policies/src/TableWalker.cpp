@@ -6,6 +6,7 @@
 
 #include "ValueParsers.hpp"
 #include "gov/policies/Knobs.hpp"
+#include "gov/policies/Units.hpp"
 
 namespace gov::policies::detail {
 namespace {
@@ -346,6 +347,24 @@ class FileWalker {
                 sink_.error(at.region, at.path,
                             "cannot be set together with " + std::string(flag->key) +
                                 " = true (the kernel refuses it)");
+            }
+        }
+        // cpu.max.burst is quota saved up: the kernel wants a quota at least as large,
+        // and refuses a quota plus burst above its largest quota.
+        if (r.cpuBurstUsec && *r.cpuBurstUsec > 0) {
+            const KnobSource& at = sources.at("cpu.burst");
+            if (!r.cpuMax || !r.cpuMax->quotaUsec) {
+                sink_.error(at.region, at.path,
+                            "needs a cpu.max quota in the same group (a burst spends quota saved "
+                            "up in earlier periods)");
+            } else if (*r.cpuBurstUsec > *r.cpuMax->quotaUsec) {
+                sink_.error(at.region, at.path,
+                            "must be at most the cpu.max quota (" +
+                                formatDurationUsec(*r.cpuMax->quotaUsec) + ")");
+            } else if (*r.cpuBurstUsec + *r.cpuMax->quotaUsec > kMaxQuotaUsec) {
+                sink_.error(at.region, at.path,
+                            "with the cpu.max quota must be at most " +
+                                std::to_string(kMaxQuotaUsec) + "us");
             }
         }
     }

@@ -55,6 +55,30 @@ bool unlimited(const runtime::IoMaxLine& limits) {
     return limits.rbps.isMax && limits.wbps.isMax && limits.riops.isMax && limits.wiops.isMax;
 }
 
+// The kernel refuses a cpu.max.burst above the quota of cpu.max at every moment,
+// so the table writes cpu.max first (right when the quota grows); when the quota
+// shrinks, the burst must come down first. `writes` are one group's, in order.
+void orderBurstAroundQuota(std::vector<Action>& writes, const ObservedGroup& observed) {
+    auto find = [&](const char* file) {
+        return std::find_if(writes.begin(), writes.end(),
+                            [&](const Action& a) { return a.file == file; });
+    };
+    auto quota = find("cpu.max");
+    auto burst = find("cpu.max.burst");
+    if (quota == writes.end() || burst == writes.end() || burst < quota)
+        return;
+    auto now = observed.knobs.find("cpu.max");
+    if (now == observed.knobs.end())
+        return;
+    auto before = runtime::parseCpuMax(trim(now->second));
+    auto after = runtime::parseCpuMax(quota->value);
+    if (!before || !after)
+        return;
+    auto usec = [](const CpuMax& c) { return c.quotaUsec.value_or(UINT64_MAX); };
+    if (usec(*before) > usec(*after))
+        std::rotate(quota, burst, burst + 1);
+}
+
 // Appends the writes that make `group` hold `resources`.
 Result<void> planGroupWrites(const policies::Resources& resources, policies::GroupLevel level,
                              const policies::DeviceTable& devices, const ObservedGroup& observed,
@@ -67,6 +91,7 @@ Result<void> planGroupWrites(const policies::Resources& resources, policies::Gro
     const auto ioNow = observed.knobs.count("io.max")
                            ? ioLimitsByDevice(observed.knobs.at("io.max"))
                            : std::map<std::string, IoNow>{};
+    std::vector<Action> mine;
     for (const auto& w : *writes) {
         if (!available.count(w.controller))
             continue;  // reported by unenforceable()
@@ -102,8 +127,10 @@ Result<void> planGroupWrites(const policies::Resources& resources, policies::Gro
         a.className = className;
         a.key = w.key;
         a.oldValue = current;
-        out.actions.push_back(std::move(a));
+        mine.push_back(std::move(a));
     }
+    orderBurstAroundQuota(mine, observed);
+    out.actions.insert(out.actions.end(), mine.begin(), mine.end());
     // Devices limited now but no longer named by the policy: lift their limits.
     if (available.count("io")) {
         for (const auto& [dev, now] : ioNow) {

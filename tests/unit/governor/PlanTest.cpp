@@ -291,6 +291,36 @@ TEST(Plan, WorkloadGroupsGetMemoryOomGroupByDefaultAndTheClassDoesNot) {
                                         "write off.slice/b.scope/memory.oom.group: 1 -> 0"}));
 }
 
+// The kernel refuses cpu.max.burst above the quota at any moment.
+TEST(Plan, TheBurstComesDownBeforeAShrinkingQuotaAndGoesUpAfterAGrowingOne) {
+    auto writesOf = [](const Plan& p) {
+        std::vector<std::string> out;
+        for (const auto& a : p.actions) {
+            if (a.kind == ActionKind::Write && a.group == "batch.slice" &&
+                a.file.rfind("cpu.max", 0) == 0)
+                out.push_back(a.file + "=" + a.value);
+        }
+        return out;
+    };
+    ObservedTree tree;
+    tree.available = kAll;
+    tree.slices["batch"].group.knobs["cpu.max"] = "50000 100000\n";
+    tree.slices["batch"].group.knobs["cpu.max.burst"] = "40000\n";
+    auto shrink = plan(compile("[classes.batch]\ncpu.max = \"20%\"\ncpu.burst = \"10ms\"\n"),
+                       twoDisks(), tree);
+    ASSERT_TRUE(shrink.ok());
+    EXPECT_EQ(writesOf(*shrink),
+              (std::vector<std::string>{"cpu.max.burst=10000", "cpu.max=20000 100000"}));
+
+    tree.slices["batch"].group.knobs["cpu.max"] = "20000 100000\n";
+    tree.slices["batch"].group.knobs["cpu.max.burst"] = "10000\n";
+    auto grow = plan(compile("[classes.batch]\ncpu.max = \"50%\"\ncpu.burst = \"40ms\"\n"),
+                     twoDisks(), tree);
+    ASSERT_TRUE(grow.ok());
+    EXPECT_EQ(writesOf(*grow),
+              (std::vector<std::string>{"cpu.max=50000 100000", "cpu.max.burst=40000"}));
+}
+
 TEST(Plan, UnknownDeviceIsAnErrorNamingIt) {
     ObservedTree tree;
     tree.available = kAll;

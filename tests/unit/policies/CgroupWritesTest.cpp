@@ -40,6 +40,7 @@ const std::vector<KnobWrite> kBaseDefaults = {
     {"cpu", "cpu.idle", "0", "cpu.idle", true},
     {"cpu", "cpu.weight", "100", "cpu.weight", true},
     {"cpu", "cpu.max", "max 100000", "cpu.max", true},
+    {"cpu", "cpu.max.burst", "0", "cpu.burst", true},
     {"memory", "memory.min", "0", "memory.min", true},
     {"memory", "memory.low", "0", "memory.low", true},
     {"memory", "memory.oom.group", "0", "memory.oom.group", true},

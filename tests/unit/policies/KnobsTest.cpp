@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -98,11 +99,20 @@ TEST(Knobs, EveryRowsFieldHoldsTheTypeOfItsKind) {
     }
 }
 
+// What a row's key needs beside it in the same group to compile.
+const std::map<std::string_view, std::string> kNeeds = {
+    {"cpu.burst", "cpu.max = \"50%\""},
+};
+
 TEST(Knobs, EveryRowIsCompiledFromItsKeyIntoItsField) {
     for (const auto& k : knobs()) {
+        std::string needs;
+        if (auto it = kNeeds.find(k.key); it != kNeeds.end()) {
+            needs = it->second;
+        }
         const std::string text = "[classes.t]\n" + std::string(k.key) + " = " + sampleToml(k.kind) +
                                  "\nworkload." + std::string(k.key) + " = " + sampleToml(k.kind) +
-                                 "\n";
+                                 "\n" + (needs.empty() ? "" : needs + "\nworkload." + needs + "\n");
         auto compiled = compileText(text, "t.toml");
         ASSERT_TRUE(compiled.ok())
             << k.key << ": "

@@ -64,6 +64,7 @@ struct Resources {
     std::optional<MaxOr> pidsMax;
     std::optional<uint32_t> cpuWeight;  // 1..10000
     std::optional<CpuMax> cpuMax;
+    std::optional<uint64_t> cpuBurstUsec;  // cpu.max.burst, microseconds
     std::optional<bool> cpuIdle;
     std::optional<std::string> cpusetCpus;  // canonical list, e.g. "0-3,8"
     std::optional<std::string> cpusetMems;
