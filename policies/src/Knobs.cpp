@@ -25,7 +25,7 @@ constexpr uint64_t kMemNodeLimit = 1024;
 //   kill that a tighter memory.max causes happens during the write, and must kill as
 //   the new policy says), high before max, so that tightening never passes through
 //   a state where max < high triggers needless OOM kills;
-// - io.max last: one line per device.
+// - io.weight, then io.max last: one line per device.
 enum Order : int {
     kOrderCpuset = 10,
     kOrderCpuIdle = 20,
@@ -38,6 +38,7 @@ enum Order : int {
     kOrderMemoryMax = 34,
     kOrderMemorySwap = 35,
     kOrderPids = 40,
+    kOrderIoWeight = 50,
     kOrderIoMax = 60,
 };
 
@@ -241,6 +242,15 @@ const std::vector<Knob>& table() {
          .cellLabel = "wiops",
          .columnAlways = true,
          .summary = "write operations per second"},
+        {.key = "io.weight",
+         .controller = "io",
+         .file = "io.weight",
+         .kind = ValueKind::Weight,
+         .field = &Resources::ioWeight,
+         .kernelDefault = "default 100",
+         .writeOrder = kOrderIoWeight,
+         .cgroupPrefix = "default ",
+         .summary = "relative share of a contended disk against sibling groups (needs io.cost)"},
     };
     return kKnobs;
 }

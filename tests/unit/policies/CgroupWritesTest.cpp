@@ -49,6 +49,7 @@ const std::vector<KnobWrite> kBaseDefaults = {
     {"memory", "memory.swap.max", "max", "memory.swap.max", true},
     {"memory", "memory.zswap.max", "max", "memory.zswap.max", true},
     {"pids", "pids.max", "max", "pids.max", true},
+    {"io", "io.weight", "default 100", "io.weight", true},
 };
 
 // kBaseDefaults with `file` set to `value` (no longer the kernel default).

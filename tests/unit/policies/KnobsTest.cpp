@@ -202,6 +202,11 @@ TEST(Knobs, ValuesAreShownInCgroupSyntaxForPeopleAndAsMetrics) {
     EXPECT_EQ(cgroupText(weight, uint32_t{50}), "50");
     EXPECT_EQ(metricValue(weight, uint32_t{50}), 50.0);
 
+    // io.weight reads back as "default 100": written so, it compares equal.
+    const Knob& ioWeight = *findKnob("io.weight");
+    EXPECT_EQ(cgroupText(ioWeight, uint32_t{400}), "default 400");
+    EXPECT_EQ(humanText(ioWeight, uint32_t{400}), "400");
+
     const Knob& cpus = *findKnob("cpuset.cpus");
     EXPECT_EQ(humanText(cpus, std::string("0-3,8")), "0-3,8");
     EXPECT_EQ(metricValue(cpus, std::string("0-3,8")), std::nullopt);

@@ -68,7 +68,8 @@ struct Resources {
     std::optional<bool> cpuIdle;
     std::optional<std::string> cpusetCpus;  // canonical list, e.g. "0-3,8"
     std::optional<std::string> cpusetMems;
-    std::vector<IoLimit> io;  // at most one all-devices entry, then per device
+    std::vector<IoLimit> io;           // at most one all-devices entry, then per device
+    std::optional<uint32_t> ioWeight;  // 1..10000, every disk
 
     // No knob set (walks the knob table).
     bool empty() const;
