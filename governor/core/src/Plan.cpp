@@ -79,10 +79,34 @@ void orderBurstAroundQuota(std::vector<Action>& writes, const ObservedGroup& obs
         std::rotate(quota, burst, burst + 1);
 }
 
+// Whether this kernel has `knob`'s file, as the root's own files tell (see
+// ObservedTree::root).
+bool kernelHas(const policies::Knob& knob, const ObservedTree& tree) {
+    if (tree.root.knobs.count(std::string(knob.file)))
+        return true;
+    for (const auto& other : policies::knobs()) {
+        if (other.controller == knob.controller && tree.root.knobs.count(std::string(other.file)))
+            return false;
+    }
+    return true;
+}
+
+// The knob files of available controllers that this kernel does not have.
+std::set<std::string> absentFiles(const ObservedTree& tree,
+                                  const std::set<std::string>& available) {
+    std::set<std::string> out;
+    for (const auto& k : policies::knobs()) {
+        if (available.count(std::string(k.controller)) && !kernelHas(k, tree))
+            out.insert(std::string(k.file));
+    }
+    return out;
+}
+
 // Appends the writes that make `group` hold `resources`.
 Result<void> planGroupWrites(const policies::Resources& resources, policies::GroupLevel level,
                              const policies::DeviceTable& devices, const ObservedGroup& observed,
-                             const std::set<std::string>& available, const std::string& group,
+                             const std::set<std::string>& available,
+                             const std::set<std::string>& absent, const std::string& group,
                              const std::string& className, Plan& out) {
     auto writes = policies::desiredWrites(resources, devices, level);
     if (!writes)
@@ -93,8 +117,8 @@ Result<void> planGroupWrites(const policies::Resources& resources, policies::Gro
                            : std::map<std::string, IoNow>{};
     std::vector<Action> mine;
     for (const auto& w : *writes) {
-        if (!available.count(w.controller))
-            continue;  // reported by unenforceable()
+        if (!available.count(w.controller) || absent.count(w.file))
+            continue;  // reported by planUnenforceable()
         std::string current;
         if (w.file == "io.max") {
             std::string dev = w.value.substr(0, w.value.find(' '));
@@ -151,13 +175,18 @@ Result<void> planGroupWrites(const policies::Resources& resources, policies::Gro
 }
 
 // The limits `r` really sets (not the defaults written for unset knobs) whose
-// controller is not available.
+// controller is not available, or whose file this kernel does not have.
 void planUnenforceable(const policies::Resources& r, const std::set<std::string>& available,
-                       const std::string& className, bool workload, Plan& out) {
+                       const std::set<std::string>& absent, const std::string& className,
+                       bool workload, Plan& out) {
     auto check = [&](const policies::Knob& k) {
-        if (!available.count(std::string(k.controller))) {
+        const std::string controller(k.controller);
+        const std::string file(k.file);
+        if (!available.count(controller)) {
+            out.unenforceable.push_back({className, std::string(k.key), controller, workload, ""});
+        } else if (absent.count(file)) {
             out.unenforceable.push_back(
-                {className, std::string(k.key), std::string(k.controller), workload});
+                {className, std::string(k.key), controller, workload, file});
         }
     };
     for (const auto& k : policies::knobs()) {
@@ -225,6 +254,7 @@ Result<Plan> plan(const policies::Policy& policy, const policies::DeviceTable& d
             wanted.insert(c);
     }
     planEnable("", "", wanted, observed.rootSubtree, out);
+    const std::set<std::string> absent = absentFiles(observed, wanted);
 
     static const ObservedSlice kNew;
     for (const auto& cls : policy.classes) {
@@ -239,14 +269,14 @@ Result<Plan> plan(const policies::Policy& policy, const policies::DeviceTable& d
             a.className = cls.name;
             out.actions.push_back(std::move(a));
         }
-        planUnenforceable(cls.limits, wanted, cls.name, /*workload=*/false, out);
-        planUnenforceable(cls.workloadLimits, wanted, cls.name, /*workload=*/true, out);
+        planUnenforceable(cls.limits, wanted, absent, cls.name, /*workload=*/false, out);
+        planUnenforceable(cls.workloadLimits, wanted, absent, cls.name, /*workload=*/true, out);
         GOV_TRY(planGroupWrites(cls.limits, policies::GroupLevel::Class, devices, seen.group,
-                                wanted, slice, cls.name, out));
+                                wanted, absent, slice, cls.name, out));
         planEnable(slice, cls.name, wanted, seen.group.subtreeControl, out);
         for (const auto& [scope, group] : seen.scopes) {
             GOV_TRY(planGroupWrites(cls.workloadLimits, policies::GroupLevel::Workload, devices,
-                                    group, wanted, slice + "/" + scope, cls.name, out));
+                                    group, wanted, absent, slice + "/" + scope, cls.name, out));
         }
     }
     for (const auto& [name, slice] : observed.slices) {
@@ -268,7 +298,7 @@ Result<Plan> plan(const policies::Policy& policy, const policies::DeviceTable& d
 Result<Plan> planNewWorkloadGroup(const policies::ClassPolicy& cls,
                                   const policies::DeviceTable& devices,
                                   const std::set<std::string>& available,
-                                  const std::string& group) {
+                                  const std::set<std::string>& absent, const std::string& group) {
     Plan out;
     Action mkdir;
     mkdir.kind = ActionKind::MakeGroup;
@@ -293,8 +323,14 @@ Result<Plan> planNewWorkloadGroup(const policies::ClassPolicy& cls,
             fresh.knobs[w.file] = w.value;
     }
     GOV_TRY(planGroupWrites(cls.workloadLimits, policies::GroupLevel::Workload, devices, fresh,
-                            wanted, group, cls.name, out));
+                            wanted, absent, group, cls.name, out));
     return out;
+}
+
+std::string Unenforceable::reason() const {
+    if (!file.empty())
+        return "this kernel has no " + file;
+    return "the " + controller + " controller is not available";
 }
 
 std::string describe(const Action& a) {

@@ -85,10 +85,11 @@ Result<policies::DeviceTable> Reconciler::devicesFor(const policies::Policy& pol
 Result<ObservedTree> Reconciler::observe() const {
     ObservedTree tree;
     tree.available = available_;
-    auto rootSubtree = fs_.subtreeControl("");
-    if (!rootSubtree)
-        return std::move(rootSubtree).error();
-    tree.rootSubtree = std::move(*rootSubtree);
+    auto root = observeGroup(fs_, "");
+    if (!root)
+        return std::move(root).error();
+    tree.rootSubtree = root->subtreeControl;
+    tree.root = std::move(*root);
     auto children = fs_.children("");
     if (!children)
         return std::move(children).error();
@@ -157,9 +158,8 @@ void Reconciler::reportUnenforceable(const Plan& plan) {
         std::string id = u.className + "/" + u.key + (u.workload ? "/workload" : "");
         if (!reportedUnenforceable_.insert(id).second)
             continue;  // logged once
-        spdlog::warn("class {}: {}{} cannot be enforced: the {} controller is not available in {}",
-                     u.className, u.workload ? "workload." : "", u.key, u.controller,
-                     fs_.rootPath());
+        spdlog::warn("class {}: {}{} cannot be enforced: {} in {}", u.className,
+                     u.workload ? "workload." : "", u.key, u.reason(), fs_.rootPath());
     }
 }
 
@@ -230,7 +230,14 @@ Result<void> Reconciler::makeWorkloadGroup(const policies::ClassPolicy& cls,
             return std::move(table).error();
         devices = std::move(*table);
     }
-    auto planned = planNewWorkloadGroup(cls, devices, available_, group);
+    // The knob files this kernel lacks, as the last plan found them: a limit on one
+    // is unenforceable, and its write would fail the exec.
+    std::set<std::string> absent;
+    for (const auto& u : unenforceable_) {
+        if (!u.file.empty())
+            absent.insert(u.file);
+    }
+    auto planned = planNewWorkloadGroup(cls, devices, available_, absent, group);
     if (!planned)
         return std::move(planned).error();
     auto applied = apply(*planned);

@@ -4,6 +4,7 @@
 
 #include "gov/core/Plan.hpp"
 #include "gov/policies/Compile.hpp"
+#include "gov/policies/Knobs.hpp"
 
 namespace gov::core {
 namespace {
@@ -321,6 +322,32 @@ TEST(Plan, TheBurstComesDownBeforeAShrinkingQuotaAndGoesUpAfterAGrowingOne) {
               (std::vector<std::string>{"cpu.max=50000 100000", "cpu.max.burst=40000"}));
 }
 
+TEST(Plan, KnobsThisKernelLacksAreNotWrittenAndTheOnesThePolicySetsAreReported) {
+    // The root has the memory controller's files but no memory.zswap.max (a
+    // kernel before 5.19): the knob is absent, the others are there.
+    ObservedTree tree;
+    tree.available = kAll;
+    for (const auto& k : policies::knobs()) {
+        if (k.controller == "memory" && k.file != "memory.zswap.max")
+            tree.root.knobs[std::string(k.file)] = std::string(k.kernelDefault) + "\n";
+    }
+    auto p = plan(compile("[classes.a]\nmemory.zswap.max = 0\nmemory.swap.max = 0\n"
+                          "[classes.b]\n"),
+                  twoDisks(), tree);
+    ASSERT_TRUE(p.ok());
+    for (const auto& a : p->actions)
+        EXPECT_NE(a.file, "memory.zswap.max") << describe(a);
+    ASSERT_EQ(p->unenforceable.size(), 1u);
+    EXPECT_EQ(p->unenforceable[0].key, "memory.zswap.max");
+    EXPECT_EQ(p->unenforceable[0].reason(), "this kernel has no memory.zswap.max");
+    // A root with no file of a controller (the hierarchy's root) tells nothing.
+    ObservedTree bare;
+    bare.available = kAll;
+    auto q = plan(compile("[classes.a]\nmemory.zswap.max = 0\n"), twoDisks(), bare);
+    ASSERT_TRUE(q.ok());
+    EXPECT_TRUE(q->unenforceable.empty());
+}
+
 TEST(Plan, UnknownDeviceIsAnErrorNamingIt) {
     ObservedTree tree;
     tree.available = kAll;
@@ -343,7 +370,7 @@ TEST(PlanNewWorkloadGroup, IsMadeThenGetsEachWorkloadLimitOfItsClass) {
         "[classes.adhoc]\nmemory.max = \"2GiB\"\nworkload.memory.max = \"256MiB\"\n"
         "workload.pids.max = 50\nworkload.io.write_bps = \"1MB/s\"\n");
     const std::string group = "adhoc.slice/sh-1-1.scope";
-    auto p = planNewWorkloadGroup(*policy.find("adhoc"), twoDisks(), kAll, group);
+    auto p = planNewWorkloadGroup(*policy.find("adhoc"), twoDisks(), kAll, {}, group);
     ASSERT_TRUE(p.ok()) << p.error().message();
     auto got = described(*p);
     ASSERT_FALSE(got.empty());
@@ -367,7 +394,7 @@ TEST(PlanNewWorkloadGroup, IsMadeThenGetsEachWorkloadLimitOfItsClass) {
 }
 
 TEST(PlanNewWorkloadGroup, OfAClassWithoutWorkloadLimitsIsTheMkdirAndMemoryOomGroup) {
-    auto p = planNewWorkloadGroup(*policies::defaultPolicy().find("adhoc"), twoDisks(), kAll,
+    auto p = planNewWorkloadGroup(*policies::defaultPolicy().find("adhoc"), twoDisks(), kAll, {},
                                   "adhoc.slice/top-1-1.scope");
     ASSERT_TRUE(p.ok()) << p.error().message();
     EXPECT_EQ(described(*p), (std::vector<std::string>{
@@ -379,18 +406,28 @@ TEST(PlanNewWorkloadGroup, WritesNoKernelDefaultTheNewGroupHoldsAlready) {
     auto policy = compile(
         "[classes.adhoc]\nworkload.pids.max = 50\n"
         "workload.memory.oom.group = false\n");
-    auto p =
-        planNewWorkloadGroup(*policy.find("adhoc"), twoDisks(), kAll, "adhoc.slice/sh-1-1.scope");
+    auto p = planNewWorkloadGroup(*policy.find("adhoc"), twoDisks(), kAll, {},
+                                  "adhoc.slice/sh-1-1.scope");
     ASSERT_TRUE(p.ok()) << p.error().message();
     EXPECT_EQ(described(*p), (std::vector<std::string>{"mkdir adhoc.slice/sh-1-1.scope",
                                                        "write adhoc.slice/sh-1-1.scope/pids.max: "
                                                        "max -> 50"}));
 }
 
+TEST(PlanNewWorkloadGroup, WritesNoKnobFileThisKernelLacks) {
+    auto policy = compile("[classes.adhoc]\nworkload.cpu.idle = true\nworkload.pids.max = 50\n");
+    auto p = planNewWorkloadGroup(*policy.find("adhoc"), twoDisks(), kAll, {"cpu.idle"},
+                                  "adhoc.slice/sh-1-1.scope");
+    ASSERT_TRUE(p.ok()) << p.error().message();
+    for (const auto& a : p->actions)
+        EXPECT_NE(a.file, "cpu.idle") << describe(a);
+    EXPECT_EQ(p->actions.size(), 3u);  // mkdir, memory.oom.group, pids.max
+}
+
 TEST(PlanNewWorkloadGroup, WritesNoFileOfAMissingController) {
     auto policy =
         compile("[classes.adhoc]\nworkload.memory.max = \"256MiB\"\nworkload.cpu.weight = 50\n");
-    auto p = planNewWorkloadGroup(*policy.find("adhoc"), twoDisks(), {"cpu"},
+    auto p = planNewWorkloadGroup(*policy.find("adhoc"), twoDisks(), {"cpu"}, {},
                                   "adhoc.slice/sh-1-1.scope");
     ASSERT_TRUE(p.ok()) << p.error().message();
     ASSERT_GE(p->actions.size(), 2u);

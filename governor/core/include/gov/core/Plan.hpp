@@ -1,7 +1,8 @@
 // Reconcile, step two: plan(). Pure: from the desired policy and an observation of
 // the tree (made by observe(), step one), the exact list of cgroup operations that
 // puts the policy in force (applied by apply(), step three). Also what cannot be
-// enforced because a controller is missing, which is reported, never pretended.
+// enforced because a controller or a knob's file is missing, which is reported,
+// never pretended.
 //
 // Layout under the root (DESIGN.md "Cgroup tree"):
 //   <root>/governord                  the daemon itself
@@ -45,8 +46,13 @@ struct ObservedSlice {
 };
 
 struct ObservedTree {
-    std::set<std::string> available;              // cgroup.controllers of the root
-    std::set<std::string> rootSubtree;            // cgroup.subtree_control of the root
+    std::set<std::string> available;    // cgroup.controllers of the root
+    std::set<std::string> rootSubtree;  // cgroup.subtree_control of the root
+    // The root's own knob files. A group has the files of every controller enabled
+    // above it, so they tell which knobs this kernel has (cpu.idle is 5.15+,
+    // memory.zswap.max 5.19+); a root with no file of a controller tells nothing
+    // (the hierarchy's root itself), and its knobs are taken to exist.
+    ObservedGroup root;
     std::map<std::string, ObservedSlice> slices;  // by class name
     bool operator==(const ObservedTree&) const = default;
 };
@@ -65,12 +71,17 @@ struct Action {
     bool operator==(const Action&) const = default;
 };
 
-// A limit the kernel cannot enforce here because its controller is not available.
+// A limit the kernel cannot enforce here: its controller is not available, or the
+// controller is but this kernel has no such file (`file` set, e.g. cpu.idle before
+// Linux 5.15).
 struct Unenforceable {
     std::string className;
     std::string key;         // "memory.max"
     std::string controller;  // "memory"
     bool workload = false;   // a per-workload limit
+    std::string file{};      // the missing file, when the controller is there
+    // "the memory controller is not available", "this kernel has no cpu.idle".
+    std::string reason() const;
     bool operator==(const Unenforceable&) const = default;
 };
 
@@ -87,7 +98,10 @@ struct Plan {
 //   and whose current content differs (see policies::desiredWrites for the defaults
 //   written for unset knobs, which lift a limit removed from the policy);
 // - reset io.max lines of devices a class no longer names;
-// - write per-workload knobs on each existing scope of the class;
+// - write per-workload knobs on each existing scope of the class, with the table's
+//   workload defaults for unset knobs;
+// - knobs whose file this kernel does not have are not written (reported when the
+//   policy sets them);
 // - a slice of a class no longer in the policy is removed when it has no scopes and
 //   is otherwise kept (listed in retiredClasses) until its last workload ends.
 // `devices` must resolve every device the policy names (an error names it).
@@ -98,10 +112,12 @@ Result<Plan> plan(const policies::Policy& policy, const policies::DeviceTable& d
 // class's per-workload limits and the knob table's workload defaults
 // (memory.oom.group 1) written as plan() writes them on an existing scope, except
 // the values that are the kernel's defaults: a new group holds those already. Only
-// controllers in `available` are written.
+// controllers in `available` are written, and no file in `absent` (knob files this
+// kernel does not have: those of Unenforceable::file).
 Result<Plan> planNewWorkloadGroup(const policies::ClassPolicy& cls,
                                   const policies::DeviceTable& devices,
-                                  const std::set<std::string>& available, const std::string& group);
+                                  const std::set<std::string>& available,
+                                  const std::set<std::string>& absent, const std::string& group);
 
 // Human-readable form of one action, e.g.
 // "write adhoc.slice/memory.max: max -> 2147483648".
