@@ -108,6 +108,16 @@ std::vector<CgroupMountPoint> parseMountInfo(std::string_view text) {
         mp.path = unescapeMountPath(f[4]);
         mp.root = unescapeMountPath(f[3]);
         mp.v2 = fsType == "cgroup2";
+        if (dash + 3 < f.size()) {
+            std::string_view options = f[dash + 3];
+            while (!options.empty()) {
+                size_t comma = options.find(',');
+                if (options.substr(0, comma) == "memory_recursiveprot") {
+                    mp.memoryRecursiveProt = true;
+                }
+                options.remove_prefix(comma == std::string_view::npos ? options.size() : comma + 1);
+            }
+        }
         out.push_back(std::move(mp));
     }
     return out;
@@ -142,6 +152,7 @@ Result<CgroupMount> chooseCgroup2(const std::vector<CgroupMountPoint>& mounts) {
                                  std::errc::no_such_file_or_directory);
     }
     out.path = chosen->path;
+    out.memoryRecursiveProt = chosen->memoryRecursiveProt;
     return out;
 }
 

@@ -9,7 +9,8 @@ Governor::Governor(GovernorConfig config, const Clock& clock, runtime::CgroupFs 
     : config_(std::move(config)),
       clock_(clock),
       fs_(std::move(fs)),
-      reconciler_(fs_, config_.sysRoot, config_.devRoot),
+      reconciler_(fs_, config_.sysRoot, config_.devRoot, config_.memoryRecursiveProt,
+                  config_.rootProtection),
       registry_(fs_, std::move(watcher), config_.stateDir, clock_,
                 WorkloadRegistry::Timing{config_.emptyGrace, config_.saveDelay}),
       lastGood_(config_.stateDir) {}

@@ -1,8 +1,10 @@
 #include "gov/core/Plan.hpp"
 
 #include <algorithm>
+#include <variant>
 
 #include "gov/policies/Knobs.hpp"
+#include "gov/policies/Units.hpp"
 #include "gov/runtime/Parsers.hpp"
 
 namespace gov::core {
@@ -203,6 +205,46 @@ void planUnenforceable(const policies::Resources& r, const std::set<std::string>
     }
 }
 
+// The sum of `knob` over the classes: the protection the root must have for the
+// classes to have theirs. "max" when a class has "max".
+MaxOr protectionSum(const policies::Policy& policy, const policies::Knob& knob) {
+    uint64_t sum = 0;
+    for (const auto& cls : policy.classes) {
+        auto v = policies::knobValue(knob, cls.limits);
+        if (!v)
+            continue;
+        const MaxOr& m = std::get<MaxOr>(*v);
+        if (m.isMax)
+            return MaxOr::max();
+        sum = m.value > policies::kMaxValue - sum ? policies::kMaxValue : sum + m.value;
+    }
+    return MaxOr::of(sum);
+}
+
+// The kernel gives a group no more protection than its ancestors have: the root
+// holds the sum of what its classes protect (see ObservedTree::rootProtection).
+void planRootProtection(const policies::Policy& policy, const ObservedTree& observed, Plan& out) {
+    for (const auto& k : policies::knobs()) {
+        if (!k.protection)
+            continue;
+        auto it = observed.root.knobs.find(std::string(k.file));
+        if (it == observed.root.knobs.end())
+            continue;  // the hierarchy's root, or no memory controller above it
+        const std::string value = policies::cgroupText(k, protectionSum(policy, k));
+        const std::string current = trim(it->second);
+        if (current == value)
+            continue;
+        Action a;
+        a.kind = ActionKind::Write;
+        a.group = "";
+        a.file = std::string(k.file);
+        a.value = value;
+        a.key = std::string(k.key);
+        a.oldValue = current;
+        out.actions.push_back(std::move(a));
+    }
+}
+
 void planEnable(const std::string& group, const std::string& className,
                 const std::set<std::string>& wanted, const std::set<std::string>& enabled,
                 Plan& out) {
@@ -255,6 +297,8 @@ Result<Plan> plan(const policies::Policy& policy, const policies::DeviceTable& d
     }
     planEnable("", "", wanted, observed.rootSubtree, out);
     const std::set<std::string> absent = absentFiles(observed, wanted);
+    if (observed.rootProtection && wanted.count("memory"))
+        planRootProtection(policy, observed, out);
 
     static const ObservedSlice kNew;
     for (const auto& cls : policy.classes) {
@@ -274,9 +318,11 @@ Result<Plan> plan(const policies::Policy& policy, const policies::DeviceTable& d
         GOV_TRY(planGroupWrites(cls.limits, policies::GroupLevel::Class, devices, seen.group,
                                 wanted, absent, slice, cls.name, out));
         planEnable(slice, cls.name, wanted, seen.group.subtreeControl, out);
+        const policies::Resources perWorkload =
+            workloadResources(cls, observed.memoryRecursiveProt);
         for (const auto& [scope, group] : seen.scopes) {
-            GOV_TRY(planGroupWrites(cls.workloadLimits, policies::GroupLevel::Workload, devices,
-                                    group, wanted, absent, slice + "/" + scope, cls.name, out));
+            GOV_TRY(planGroupWrites(perWorkload, policies::GroupLevel::Workload, devices, group,
+                                    wanted, absent, slice + "/" + scope, cls.name, out));
         }
     }
     for (const auto& [name, slice] : observed.slices) {
@@ -298,7 +344,8 @@ Result<Plan> plan(const policies::Policy& policy, const policies::DeviceTable& d
 Result<Plan> planNewWorkloadGroup(const policies::ClassPolicy& cls,
                                   const policies::DeviceTable& devices,
                                   const std::set<std::string>& available,
-                                  const std::set<std::string>& absent, const std::string& group) {
+                                  const std::set<std::string>& absent, bool memoryRecursiveProt,
+                                  const std::string& group) {
     Plan out;
     Action mkdir;
     mkdir.kind = ActionKind::MakeGroup;
@@ -313,8 +360,8 @@ Result<Plan> planNewWorkloadGroup(const policies::ClassPolicy& cls,
     // Every class has writes for a new workload group (memory.oom.group is on by
     // default there), but the new group already holds the kernel defaults: only the
     // other values are written, so an exec makes as few writes as it can.
-    auto writes =
-        policies::desiredWrites(cls.workloadLimits, devices, policies::GroupLevel::Workload);
+    const policies::Resources resources = workloadResources(cls, memoryRecursiveProt);
+    auto writes = policies::desiredWrites(resources, devices, policies::GroupLevel::Workload);
     if (!writes)
         return std::move(writes).error().wrap("class " + cls.name);
     ObservedGroup fresh;
@@ -322,8 +369,8 @@ Result<Plan> planNewWorkloadGroup(const policies::ClassPolicy& cls,
         if (w.kernelDefault && w.file != "io.max")
             fresh.knobs[w.file] = w.value;
     }
-    GOV_TRY(planGroupWrites(cls.workloadLimits, policies::GroupLevel::Workload, devices, fresh,
-                            wanted, absent, group, cls.name, out));
+    GOV_TRY(planGroupWrites(resources, policies::GroupLevel::Workload, devices, fresh, wanted,
+                            absent, group, cls.name, out));
     return out;
 }
 
@@ -331,6 +378,19 @@ std::string Unenforceable::reason() const {
     if (!file.empty())
         return "this kernel has no " + file;
     return "the " + controller + " controller is not available";
+}
+
+policies::Resources workloadResources(const policies::ClassPolicy& cls, bool memoryRecursiveProt) {
+    policies::Resources r = cls.workloadLimits;
+    if (memoryRecursiveProt)
+        return r;
+    for (const auto& k : policies::knobs()) {
+        if (!k.protection || policies::knobValue(k, r))
+            continue;
+        if (auto v = policies::knobValue(k, cls.limits))
+            policies::setKnobValue(k, r, *v);
+    }
+    return r;
 }
 
 std::string describe(const Action& a) {

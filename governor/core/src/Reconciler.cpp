@@ -61,8 +61,13 @@ bool needsDevices(const policies::Policy& policy) {
 
 }  // namespace
 
-Reconciler::Reconciler(const runtime::CgroupFs& fs, std::string sysRoot, std::string devRoot)
-    : fs_(fs), sysRoot_(std::move(sysRoot)), devRoot_(std::move(devRoot)) {}
+Reconciler::Reconciler(const runtime::CgroupFs& fs, std::string sysRoot, std::string devRoot,
+                       bool memoryRecursiveProt, bool rootProtection)
+    : fs_(fs),
+      sysRoot_(std::move(sysRoot)),
+      devRoot_(std::move(devRoot)),
+      memoryRecursiveProt_(memoryRecursiveProt),
+      rootProtection_(rootProtection) {}
 
 Result<void> Reconciler::readAvailableControllers() {
     auto available = fs_.controllers("");
@@ -85,6 +90,8 @@ Result<policies::DeviceTable> Reconciler::devicesFor(const policies::Policy& pol
 Result<ObservedTree> Reconciler::observe() const {
     ObservedTree tree;
     tree.available = available_;
+    tree.memoryRecursiveProt = memoryRecursiveProt_;
+    tree.rootProtection = rootProtection_;
     auto root = observeGroup(fs_, "");
     if (!root)
         return std::move(root).error();
@@ -237,7 +244,8 @@ Result<void> Reconciler::makeWorkloadGroup(const policies::ClassPolicy& cls,
         if (!u.file.empty())
             absent.insert(u.file);
     }
-    auto planned = planNewWorkloadGroup(cls, devices, available_, absent, group);
+    auto planned =
+        planNewWorkloadGroup(cls, devices, available_, absent, memoryRecursiveProt_, group);
     if (!planned)
         return std::move(planned).error();
     auto applied = apply(*planned);

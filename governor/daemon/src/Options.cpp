@@ -59,7 +59,9 @@ Result<Options> resolveDefaults(Options o, const std::string& procRoot) {
     if (mount) {
         o.cgroupMount = mount->path;
         o.enableAncestors = !underSystemd;
+        o.memoryRecursiveProt = mount->memoryRecursiveProt;
     }
+    o.rootProtection = !underSystemd;
     if (o.cgroupRoot.empty()) {
         if (!mount)
             return std::move(mount).error().wrap("find the cgroup v2 hierarchy");

@@ -348,6 +348,54 @@ TEST(Plan, KnobsThisKernelLacksAreNotWrittenAndTheOnesThePolicySetsAreReported) 
     EXPECT_TRUE(q->unenforceable.empty());
 }
 
+TEST(Plan, TheRootHoldsTheSumOfTheClassesProtectionsWhenItIsTheDaemons) {
+    ObservedTree tree;
+    tree.available = kAll;
+    tree.root.knobs["memory.min"] = "0\n";
+    tree.root.knobs["memory.low"] = "0\n";
+    const auto policy = compile(
+        "[classes.a]\nmemory.low = \"100MiB\"\nmemory.min = \"10MiB\"\n"
+        "[classes.b]\nmemory.low = \"50MiB\"\n[classes.c]\n");
+    auto owned = [&](bool rootProtection) {
+        tree.rootProtection = rootProtection;
+        auto p = plan(policy, twoDisks(), tree);
+        EXPECT_TRUE(p.ok());
+        std::vector<std::string> root;
+        for (const auto& a : p->actions) {
+            if (a.kind == ActionKind::Write && a.group.empty())
+                root.push_back(describe(a));
+        }
+        return root;
+    };
+    EXPECT_EQ(owned(true), (std::vector<std::string>{"write <root>/memory.low: 0 -> 157286400",
+                                                     "write <root>/memory.min: 0 -> 10485760"}));
+    EXPECT_TRUE(owned(false).empty());  // under systemd: the service's MemoryLow=
+}
+
+TEST(Plan, WithoutRecursiveprotAClasssProtectionIsWrittenOnItsWorkloadGroups) {
+    auto writesOn = [](bool recursiveprot, const std::string& policyText) {
+        ObservedTree tree;
+        tree.available = kAll;
+        tree.memoryRecursiveProt = recursiveprot;
+        tree.slices["a"].scopes["w.scope"].knobs["memory.low"] = "0\n";
+        tree.slices["a"].scopes["w.scope"].knobs["memory.min"] = "0\n";
+        auto p = plan(compile(policyText), twoDisks(), tree);
+        EXPECT_TRUE(p.ok());
+        std::vector<std::string> out;
+        for (const auto& a : p->actions) {
+            if (a.group == "a.slice/w.scope" && (a.file == "memory.low" || a.file == "memory.min"))
+                out.push_back(a.file + "=" + a.value);
+        }
+        return out;
+    };
+    const std::string classOnly = "[classes.a]\nmemory.low = \"1MiB\"\n";
+    EXPECT_EQ(writesOn(false, classOnly), std::vector<std::string>{"memory.low=1048576"});
+    EXPECT_TRUE(writesOn(true, classOnly).empty());
+    // The workload's own value wins.
+    EXPECT_EQ(writesOn(false, classOnly + "workload.memory.low = \"2MiB\"\n"),
+              std::vector<std::string>{"memory.low=2097152"});
+}
+
 TEST(Plan, UnknownDeviceIsAnErrorNamingIt) {
     ObservedTree tree;
     tree.available = kAll;
@@ -370,7 +418,7 @@ TEST(PlanNewWorkloadGroup, IsMadeThenGetsEachWorkloadLimitOfItsClass) {
         "[classes.adhoc]\nmemory.max = \"2GiB\"\nworkload.memory.max = \"256MiB\"\n"
         "workload.pids.max = 50\nworkload.io.write_bps = \"1MB/s\"\n");
     const std::string group = "adhoc.slice/sh-1-1.scope";
-    auto p = planNewWorkloadGroup(*policy.find("adhoc"), twoDisks(), kAll, {}, group);
+    auto p = planNewWorkloadGroup(*policy.find("adhoc"), twoDisks(), kAll, {}, false, group);
     ASSERT_TRUE(p.ok()) << p.error().message();
     auto got = described(*p);
     ASSERT_FALSE(got.empty());
@@ -395,7 +443,7 @@ TEST(PlanNewWorkloadGroup, IsMadeThenGetsEachWorkloadLimitOfItsClass) {
 
 TEST(PlanNewWorkloadGroup, OfAClassWithoutWorkloadLimitsIsTheMkdirAndMemoryOomGroup) {
     auto p = planNewWorkloadGroup(*policies::defaultPolicy().find("adhoc"), twoDisks(), kAll, {},
-                                  "adhoc.slice/top-1-1.scope");
+                                  false, "adhoc.slice/top-1-1.scope");
     ASSERT_TRUE(p.ok()) << p.error().message();
     EXPECT_EQ(described(*p), (std::vector<std::string>{
                                  "mkdir adhoc.slice/top-1-1.scope",
@@ -406,7 +454,7 @@ TEST(PlanNewWorkloadGroup, WritesNoKernelDefaultTheNewGroupHoldsAlready) {
     auto policy = compile(
         "[classes.adhoc]\nworkload.pids.max = 50\n"
         "workload.memory.oom.group = false\n");
-    auto p = planNewWorkloadGroup(*policy.find("adhoc"), twoDisks(), kAll, {},
+    auto p = planNewWorkloadGroup(*policy.find("adhoc"), twoDisks(), kAll, {}, false,
                                   "adhoc.slice/sh-1-1.scope");
     ASSERT_TRUE(p.ok()) << p.error().message();
     EXPECT_EQ(described(*p), (std::vector<std::string>{"mkdir adhoc.slice/sh-1-1.scope",
@@ -414,9 +462,23 @@ TEST(PlanNewWorkloadGroup, WritesNoKernelDefaultTheNewGroupHoldsAlready) {
                                                        "max -> 50"}));
 }
 
+TEST(PlanNewWorkloadGroup, GetsItsClassProtectionOnlyWithoutMemoryRecursiveprot) {
+    auto policy = compile("[classes.prot]\nmemory.low = \"192MiB\"\n");
+    const std::string group = "prot.slice/sh-1-1.scope";
+    auto without = planNewWorkloadGroup(*policy.find("prot"), twoDisks(), kAll, {}, false, group);
+    ASSERT_TRUE(without.ok()) << without.error().message();
+    auto got = described(*without);
+    EXPECT_NE(std::find(got.begin(), got.end(), "write " + group + "/memory.low: 0 -> 201326592"),
+              got.end());
+    auto with = planNewWorkloadGroup(*policy.find("prot"), twoDisks(), kAll, {}, true, group);
+    ASSERT_TRUE(with.ok()) << with.error().message();
+    for (const auto& a : with->actions)
+        EXPECT_NE(a.file, "memory.low") << describe(a);
+}
+
 TEST(PlanNewWorkloadGroup, WritesNoKnobFileThisKernelLacks) {
     auto policy = compile("[classes.adhoc]\nworkload.cpu.idle = true\nworkload.pids.max = 50\n");
-    auto p = planNewWorkloadGroup(*policy.find("adhoc"), twoDisks(), kAll, {"cpu.idle"},
+    auto p = planNewWorkloadGroup(*policy.find("adhoc"), twoDisks(), kAll, {"cpu.idle"}, false,
                                   "adhoc.slice/sh-1-1.scope");
     ASSERT_TRUE(p.ok()) << p.error().message();
     for (const auto& a : p->actions)
@@ -427,7 +489,7 @@ TEST(PlanNewWorkloadGroup, WritesNoKnobFileThisKernelLacks) {
 TEST(PlanNewWorkloadGroup, WritesNoFileOfAMissingController) {
     auto policy =
         compile("[classes.adhoc]\nworkload.memory.max = \"256MiB\"\nworkload.cpu.weight = 50\n");
-    auto p = planNewWorkloadGroup(*policy.find("adhoc"), twoDisks(), {"cpu"}, {},
+    auto p = planNewWorkloadGroup(*policy.find("adhoc"), twoDisks(), {"cpu"}, {}, false,
                                   "adhoc.slice/sh-1-1.scope");
     ASSERT_TRUE(p.ok()) << p.error().message();
     ASSERT_GE(p->actions.size(), 2u);

@@ -50,6 +50,22 @@ TEST(ChooseCgroup2, PureV2HostUsesSysFsCgroup) {
     EXPECT_FALSE(m->hybrid);
 }
 
+TEST(ChooseCgroup2, ReportsWhetherCgroup2IsMountedWithMemoryRecursiveprot) {
+    // systemd mounts "rw,nsdelegate,memory_recursiveprot"; the hybrid host's is "rw".
+    auto v2 = chooseCgroup2(parseMountInfo(fixture("mountinfo-v2")));
+    ASSERT_TRUE(v2.ok());
+    EXPECT_TRUE(v2->memoryRecursiveProt);
+    auto hybrid = chooseCgroup2(parseMountInfo(fixture("mountinfo-hybrid")));
+    ASSERT_TRUE(hybrid.ok());
+    EXPECT_FALSE(hybrid->memoryRecursiveProt);
+    auto mounts = parseMountInfo(
+        "1 2 0:1 / /a rw - cgroup2 cgroup2 rw,memory_recursiveprotx\n"
+        "3 4 0:2 / /b rw - cgroup2 cgroup2 memory_recursiveprot\n");
+    ASSERT_EQ(mounts.size(), 2u);
+    EXPECT_FALSE(mounts[0].memoryRecursiveProt);
+    EXPECT_TRUE(mounts[1].memoryRecursiveProt);
+}
+
 TEST(ChooseCgroup2, NoCgroup2IsAnError) {
     auto m = chooseCgroup2(parseMountInfo(fixture("mountinfo-none")));
     ASSERT_FALSE(m.ok());

@@ -70,6 +70,12 @@ struct Knob {
     // Written on workload groups (<class>.slice/<name>.scope) when the policy leaves
     // the knob unset; empty: the kernel default.
     std::string_view workloadDefault{};
+    // A protection (memory.min, memory.low): the kernel gives a group only the
+    // protection its ancestors have, and a child that sets none gets a share of its
+    // parent's only with the memory_recursiveprot mount option. So the daemon's root
+    // holds the sum of its classes' values, and without that option a class's value
+    // is also written on each of its workload groups (see plan()).
+    bool protection = false;
     // Not written while this Flag knob is set to true in the same group, and an
     // error to set together with it (the kernel refuses cpu.weight on an idle group).
     std::string_view notWhenSet{};

@@ -18,6 +18,9 @@ struct CgroupMountPoint {
     std::string path;  // mount point, octal escapes (\040) decoded
     bool v2 = false;   // fstype "cgroup2" (true) or "cgroup" (v1)
     std::string root;  // the mounted root inside the hierarchy ("/" normally)
+    // cgroup2 mounted with memory_recursiveprot (a super option): a group's
+    // memory.min/low protection is shared by its descendants that set none.
+    bool memoryRecursiveProt = false;
     bool operator==(const CgroupMountPoint&) const = default;
 };
 
@@ -26,6 +29,7 @@ struct CgroupMount {
     std::string path;                   // e.g. "/sys/fs/cgroup" or "/sys/fs/cgroup/unified"
     bool hybrid = false;                // cgroup v1 hierarchies are mounted too
     std::set<std::string> controllers;  // the root's cgroup.controllers
+    bool memoryRecursiveProt = false;   // mounted with memory_recursiveprot
 };
 
 // Pure. Every cgroup and cgroup2 mount in a mountinfo text, in file order.

@@ -55,6 +55,11 @@ struct GovernorConfig {
     // When set, controllers are enabled from this cgroup2 mount down to the root's
     // parent first (see Ancestors.hpp); empty: the parents are someone else's.
     std::string enableAncestorsFrom;
+    // Memory protection (see ObservedTree): cgroup2 is mounted with
+    // memory_recursiveprot, and the root's memory.min/low are the daemon's to write
+    // (not under systemd, where they are the service's MemoryMin=/MemoryLow=).
+    bool memoryRecursiveProt = false;
+    bool rootProtection = false;
     std::string sysRoot = "/sys";  // block devices
     std::string devRoot = "/dev";
     std::chrono::milliseconds freezeTimeout{2000};

@@ -53,6 +53,13 @@ struct ObservedTree {
     // memory.zswap.max 5.19+); a root with no file of a controller tells nothing
     // (the hierarchy's root itself), and its knobs are taken to exist.
     ObservedGroup root;
+    // cgroup2 is mounted with memory_recursiveprot: a group that sets no
+    // memory.min/low gets a share of its parent's protection. Without it, a class's
+    // protection is written on its workload groups too.
+    bool memoryRecursiveProt = false;
+    // The root's memory.min/low are the daemon's to write (the cgroupfs backend).
+    // Under systemd they are the service's (MemoryMin=/MemoryLow=), not written.
+    bool rootProtection = false;
     std::map<std::string, ObservedSlice> slices;  // by class name
     bool operator==(const ObservedTree&) const = default;
 };
@@ -98,8 +105,10 @@ struct Plan {
 //   and whose current content differs (see policies::desiredWrites for the defaults
 //   written for unset knobs, which lift a limit removed from the policy);
 // - reset io.max lines of devices a class no longer names;
-// - write per-workload knobs on each existing scope of the class, with the table's
-//   workload defaults for unset knobs;
+// - write per-workload knobs on each existing scope of the class (the resources of
+//   workloadResources(), with the table's workload defaults for unset knobs);
+// - with rootProtection, write on the root the sum of the classes' memory.min and
+//   memory.low, without which the kernel gives the classes none of it;
 // - knobs whose file this kernel does not have are not written (reported when the
 //   policy sets them);
 // - a slice of a class no longer in the policy is removed when it has no scopes and
@@ -108,8 +117,14 @@ struct Plan {
 Result<Plan> plan(const policies::Policy& policy, const policies::DeviceTable& devices,
                   const ObservedTree& observed);
 
+// The resources each workload group of `cls` gets: its workload limits, plus,
+// without memory_recursiveprot, the class's protections (memory.min, memory.low)
+// where the workload limits set none, since the kernel would give a workload group
+// nothing of its class's protection otherwise.
+policies::Resources workloadResources(const policies::ClassPolicy& cls, bool memoryRecursiveProt);
+
 // The operations that make the new workload group `group` of `cls`: mkdir, then the
-// class's per-workload limits and the knob table's workload defaults
+// resources of workloadResources() and the knob table's workload defaults
 // (memory.oom.group 1) written as plan() writes them on an existing scope, except
 // the values that are the kernel's defaults: a new group holds those already. Only
 // controllers in `available` are written, and no file in `absent` (knob files this
@@ -117,7 +132,8 @@ Result<Plan> plan(const policies::Policy& policy, const policies::DeviceTable& d
 Result<Plan> planNewWorkloadGroup(const policies::ClassPolicy& cls,
                                   const policies::DeviceTable& devices,
                                   const std::set<std::string>& available,
-                                  const std::set<std::string>& absent, const std::string& group);
+                                  const std::set<std::string>& absent, bool memoryRecursiveProt,
+                                  const std::string& group);
 
 // Human-readable form of one action, e.g.
 // "write adhoc.slice/memory.max: max -> 2147483648".

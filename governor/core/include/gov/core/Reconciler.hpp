@@ -27,7 +27,9 @@ class Reconciler {
   public:
     // `fs` must outlive the reconciler. Block devices are resolved under `sysRoot`
     // and `devRoot` (runtime::buildDeviceTable) each time a plan needs them.
-    Reconciler(const runtime::CgroupFs& fs, std::string sysRoot, std::string devRoot);
+    // `memoryRecursiveProt` and `rootProtection`: see ObservedTree.
+    Reconciler(const runtime::CgroupFs& fs, std::string sysRoot, std::string devRoot,
+               bool memoryRecursiveProt = false, bool rootProtection = false);
     Reconciler(const Reconciler&) = delete;
     Reconciler& operator=(const Reconciler&) = delete;
 
@@ -67,6 +69,8 @@ class Reconciler {
     const runtime::CgroupFs& fs_;
     std::string sysRoot_;
     std::string devRoot_;
+    bool memoryRecursiveProt_;
+    bool rootProtection_;
     policies::Policy policy_;
     std::set<std::string> available_;
     std::vector<Unenforceable> unenforceable_;

@@ -23,6 +23,10 @@ struct Options {
     // groups those are).
     std::string cgroupMount;
     bool enableAncestors = false;
+    // The mount's memory_recursiveprot option, and whether the daemon writes its
+    // root's memory protection (not under systemd): see GovernorConfig.
+    bool memoryRecursiveProt = false;
+    bool rootProtection = false;
     std::string stateDir;                            // --state-dir
     std::string logLevel = "info";                   // --log-level
     std::chrono::milliseconds rescanInterval{5000};  // --rescan-interval (seconds)
