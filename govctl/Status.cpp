@@ -1,5 +1,6 @@
 // govctl status [--json] [TARGET]: without TARGET, the daemon and its classes;
-// with one, that class (its slice) or workload group in detail, with its pids.
+// with one, that class (its slice) or workload group in detail, with its pids, and
+// for a class its limits: where each is enforced and which cannot be here.
 #include <memory>
 #include <string>
 
@@ -20,8 +21,35 @@ int run(const Options& opt, CommandContext& ctx, GovernorProxy& proxy) {
     if (!opt.target.empty()) {
         auto [group, pids] = proxy.GetGroup(opt.target);
         GroupRow row = toGroupRow(group);
-        ctx.out << (opt.json ? dumpJson(groupDetailToJson(row, pids)) + "\n"
-                             : formatGroupDetail(row, pids));
+        if (row.group != row.className + ".slice") {
+            ctx.out << (opt.json ? dumpJson(groupDetailToJson(row, pids)) + "\n"
+                                 : formatGroupDetail(row, pids));
+            return kExitOk;
+        }
+        // A class: its limits from the policy in force (a retired class, no longer
+        // in it, has none to show).
+        std::vector<LimitRow> limits;
+        bool inPolicy = true;
+        try {
+            for (const auto& l : proxy.GetClassLimits(row.className)) {
+                limits.push_back(LimitRow{l.get<0>(), l.get<1>(), l.get<2>(), l.get<3>(),
+                                          l.get<4>(), l.get<5>(), l.get<6>()});
+            }
+        } catch (const sdbus::Error& e) {
+            if (e.getName() != "org.governor.Error.UnknownClass")
+                throw;
+            inPolicy = false;
+        }
+        if (opt.json) {
+            nlohmann::json j = groupDetailToJson(row, pids);
+            j["limits"] = inPolicy ? classLimitsToJson(limits) : nlohmann::json(nullptr);
+            ctx.out << dumpJson(j) << "\n";
+        } else {
+            ctx.out << formatGroupDetail(row, pids)
+                    << (inPolicy ? formatClassLimits(limits)
+                                 : std::string("limits:   none (the class is no longer in the "
+                                               "policy; kept until its last workload ends)\n"));
+        }
         return kExitOk;
     }
     std::vector<ClassRow> classes;

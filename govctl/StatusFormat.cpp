@@ -159,6 +159,39 @@ nlohmann::json groupDetailToJson(const GroupRow& r, const std::vector<uint32_t>&
     return j;
 }
 
+std::string formatClassLimits(const std::vector<LimitRow>& rows) {
+    if (rows.empty())
+        return "limits:   none (every knob at the kernel's default)\n";
+    std::vector<std::vector<std::string>> t;
+    t.push_back({"LIMIT", "VALUE", "ON", "SOURCE"});
+    for (const auto& r : rows) {
+        t.push_back({r.key, r.value, r.group + (r.enforced ? "" : " (NOT ENFORCED)"), r.source});
+    }
+    std::string out = "limits:\n" + table(t);
+    std::string notes;
+    for (const auto& r : rows) {
+        if (!r.enforced)
+            notes += "  " + r.key + " on " + r.group + ": " + r.reason + "\n";
+    }
+    if (!notes.empty())
+        out += "not enforceable on this host:\n" + notes;
+    return out;
+}
+
+nlohmann::json classLimitsToJson(const std::vector<LimitRow>& rows) {
+    nlohmann::json a = nlohmann::json::array();
+    for (const auto& r : rows) {
+        a.push_back({{"key", r.key},
+                     {"value", r.value},
+                     {"file", r.file},
+                     {"group", r.group},
+                     {"source", r.source},
+                     {"enforced", r.enforced},
+                     {"reason", r.reason}});
+    }
+    return a;
+}
+
 std::string formatDiff(const std::vector<DiffRow>& rows, const std::vector<std::string>& notes) {
     std::string out;
     for (const auto& r : rows)

@@ -33,6 +33,18 @@ struct ClassRow {
     bool frozen = false;
 };
 
+// One limit of a class where it is enforced (GetClassLimits; the daemon builds the
+// rows from the knob table, gov/daemon/Plan.hpp limitPlacements()).
+struct LimitRow {
+    std::string key;     // "memory.max", "workload.pids.max"
+    std::string value;   // "2 GiB"
+    std::string file;    // "memory.max"
+    std::string group;   // "adhoc.slice" or "adhoc.slice/*.scope"
+    std::string source;  // "policy", "default for workload groups", ...
+    bool enforced = true;
+    std::string reason;  // why not, when not enforced
+};
+
 // One operation of a policy diff (DiffPolicy).
 struct DiffRow {
     std::string kind;  // mkdir, enable, write, rmdir
@@ -62,6 +74,12 @@ nlohmann::json classesToJson(const std::vector<ClassRow>& rows);
 // "group:  adhoc.slice/x.scope\nclass:  adhoc\n..." with the pids.
 std::string formatGroupDetail(const GroupRow& row, const std::vector<uint32_t>& pids);
 nlohmann::json groupDetailToJson(const GroupRow& row, const std::vector<uint32_t>& pids);
+
+// A class's limits: columns LIMIT VALUE ON SOURCE, one row each ("ON" is the class
+// slice or, "<slice>/*.scope", each workload group), then one line per limit that
+// cannot be enforced on this host with the reason. "no limits (...)" when empty.
+std::string formatClassLimits(const std::vector<LimitRow>& rows);
+nlohmann::json classLimitsToJson(const std::vector<LimitRow>& rows);
 
 // The policy diff: one line per operation (its description) and a summary, or
 // "no changes"; the unenforceable limits as notes.

@@ -1,6 +1,7 @@
 #include "gov/policies/Knobs.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <set>
 #include <type_traits>
 
@@ -437,6 +438,36 @@ std::optional<double> metricValue(const Knob& knob, const KnobValue& value) {
             }
             return static_cast<double>(*v.quotaUsec) / static_cast<double>(v.periodUsec);
         }
+        case ValueKind::IdList:
+            return std::nullopt;
+    }
+    return std::nullopt;
+}
+
+std::optional<KnobValue> valueOfCgroupText(const Knob& knob, std::string_view text) {
+    if (!knob.cgroupPrefix.empty() &&
+        text.substr(0, knob.cgroupPrefix.size()) == knob.cgroupPrefix) {
+        text.remove_prefix(knob.cgroupPrefix.size());
+    }
+    uint64_t n = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+    const bool number = !text.empty() && ec == std::errc() && end == text.data() + text.size();
+    switch (knob.kind) {
+        case ValueKind::Size:
+        case ValueKind::Rate:
+        case ValueKind::Count:
+            if (text == "max") {
+                return KnobValue(MaxOr::max());
+            }
+            return number ? std::optional<KnobValue>(MaxOr::of(n)) : std::nullopt;
+        case ValueKind::Weight:
+            return number && n <= UINT32_MAX ? std::optional<KnobValue>(static_cast<uint32_t>(n))
+                                             : std::nullopt;
+        case ValueKind::Flag:
+            return number && n <= 1 ? std::optional<KnobValue>(n == 1) : std::nullopt;
+        case ValueKind::Duration:
+            return number ? std::optional<KnobValue>(n) : std::nullopt;
+        case ValueKind::CpuBandwidth:
         case ValueKind::IdList:
             return std::nullopt;
     }

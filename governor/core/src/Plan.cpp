@@ -393,6 +393,89 @@ policies::Resources workloadResources(const policies::ClassPolicy& cls, bool mem
     return r;
 }
 
+std::vector<LimitPlacement> limitPlacements(const policies::ClassPolicy& cls,
+                                            const std::vector<Unenforceable>& unenforceable,
+                                            const std::set<std::string>& available,
+                                            bool memoryRecursiveProt) {
+    const std::string slice = sliceGroup(cls.name);
+    const std::string scopes = slice + "/*" + kScopeSuffix;
+    std::vector<LimitPlacement> out;
+    // Enforced unless the last plan reported the key (set by the policy) or, for
+    // what the policy leaves to defaults, the controller is missing.
+    auto add = [&](const policies::Knob& k, const std::string& key, const policies::KnobValue& v,
+                   bool workload, std::string source, bool setByPolicy) {
+        LimitPlacement p;
+        p.key = key;
+        p.value = policies::humanText(k, v);
+        p.file = std::string(k.file);
+        p.group = workload ? scopes : slice;
+        p.source = std::move(source);
+        if (setByPolicy) {
+            for (const auto& u : unenforceable) {
+                if (u.className == cls.name && u.key == k.key && u.workload == workload) {
+                    p.enforced = false;
+                    p.reason = u.reason();
+                }
+            }
+        } else if (!available.count(std::string(k.controller))) {
+            p.enforced = false;
+            p.reason =
+                Unenforceable{cls.name, std::string(k.key), std::string(k.controller), workload, ""}
+                    .reason();
+        }
+        out.push_back(std::move(p));
+    };
+    const std::string recursiveprot =
+        memoryRecursiveProt ? "shared by the workload groups (memory_recursiveprot)" : "";
+    for (const auto& k : policies::knobs()) {
+        if (policies::isIoMaxKey(k))
+            continue;
+        if (auto v = policies::knobValue(k, cls.limits)) {
+            add(k, std::string(k.key), *v, false,
+                k.protection && memoryRecursiveProt ? "policy; " + recursiveprot : "policy", true);
+        }
+    }
+    for (const auto& io : cls.limits.io) {
+        for (const auto& k : policies::knobs()) {
+            if (auto v = policies::knobValue(k, io)) {
+                const std::string name(k.key.substr(k.key.find('.') + 1));
+                add(k,
+                    io.allDevices() ? std::string(k.key)
+                                    : "io.device.\"" + io.device + "\"." + name,
+                    *v, false, io.allDevices() ? "policy (every whole disk)" : "policy", true);
+            }
+        }
+    }
+    for (const auto& k : policies::knobs()) {
+        if (policies::isIoMaxKey(k))
+            continue;
+        const std::string key = "workload." + std::string(k.key);
+        if (auto v = policies::knobValue(k, cls.workloadLimits)) {
+            add(k, key, *v, true, "policy", true);
+        } else if (auto fromClass = policies::knobValue(k, cls.limits);
+                   fromClass && k.protection && !memoryRecursiveProt) {
+            add(k, std::string(k.key), *fromClass, true,
+                "the class's, on each workload group (cgroup2 without memory_recursiveprot)",
+                false);
+        } else if (!k.workloadDefault.empty()) {
+            if (auto d = policies::valueOfCgroupText(k, k.workloadDefault))
+                add(k, key, *d, true, "default for workload groups", false);
+        }
+    }
+    for (const auto& io : cls.workloadLimits.io) {
+        for (const auto& k : policies::knobs()) {
+            if (auto v = policies::knobValue(k, io)) {
+                const std::string name(k.key.substr(k.key.find('.') + 1));
+                add(k,
+                    io.allDevices() ? "workload." + std::string(k.key)
+                                    : "workload.io.device.\"" + io.device + "\"." + name,
+                    *v, true, io.allDevices() ? "policy (every whole disk)" : "policy", true);
+            }
+        }
+    }
+    return out;
+}
+
 std::string describe(const Action& a) {
     const std::string where = a.group.empty() ? "<root>" : a.group;
     switch (a.kind) {

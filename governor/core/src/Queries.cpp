@@ -97,6 +97,17 @@ std::vector<ClassInfo> listClasses(const Governor& governor) {
     return out;
 }
 
+Result<std::vector<LimitPlacement>> classLimits(const Governor& governor,
+                                                const std::string& className) {
+    const auto* cls = governor.policy().find(className);
+    if (!cls) {
+        return serviceError(ServiceErrc::UnknownClass,
+                            "class '" + className + "' is not in the policy in force");
+    }
+    return limitPlacements(*cls, governor.unenforceable(), governor.availableControllers(),
+                           governor.config().memoryRecursiveProt);
+}
+
 std::vector<GroupInfo> listGroups(const Governor& governor) {
     std::vector<GroupInfo> out;
     for (const auto& cls : classSlices(governor)) {

@@ -196,6 +196,20 @@ class ManagerAdaptor final : public sdbus::AdaptorInterfaces<org::governor::Mana
         return {toStruct(*info), pids};
     }
 
+    std::vector<sdbus::Struct<std::string, std::string, std::string, std::string, std::string, bool,
+                              std::string>>
+    GetClassLimits(const std::string& className) override {
+        auto limits = classLimits(governor_, className);
+        if (!limits)
+            fail(limits.error());
+        std::vector<sdbus::Struct<std::string, std::string, std::string, std::string, std::string,
+                                  bool, std::string>>
+            out;
+        for (const auto& l : *limits)
+            out.emplace_back(l.key, l.value, l.file, l.group, l.source, l.enforced, l.reason);
+        return out;
+    }
+
     // freeze/thaw/kill: authorize against the class that owns the target.
     void control(ControlAction action, const std::string& target) {
         auto cls = classOfTarget(governor_, target);

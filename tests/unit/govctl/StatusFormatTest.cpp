@@ -80,6 +80,31 @@ TEST(StatusFormat, GroupDetailListsThePids) {
     EXPECT_EQ(groupDetailToJson(row("a.slice", 0), {7})["pids"][0], 7);
 }
 
+TEST(StatusFormat, ClassLimitsSayWhereEachIsEnforcedAndWhichCannotBe) {
+    std::vector<LimitRow> rows = {
+        {"memory.max", "2 GiB", "memory.max", "adhoc.slice", "policy", false,
+         "the memory controller is not available"},
+        {"pids.max", "1000", "pids.max", "adhoc.slice", "policy", true, ""},
+        {"workload.memory.oom.group", "true", "memory.oom.group", "adhoc.slice/*.scope",
+         "default for workload groups", true, ""},
+    };
+    EXPECT_EQ(formatClassLimits(rows),
+              "limits:\n"
+              "LIMIT                      VALUE  ON                          SOURCE\n"
+              "memory.max                 2 GiB  adhoc.slice (NOT ENFORCED)  policy\n"
+              "pids.max                   1000   adhoc.slice                 policy\n"
+              "workload.memory.oom.group  true   adhoc.slice/*.scope         default for "
+              "workload groups\n"
+              "not enforceable on this host:\n"
+              "  memory.max on adhoc.slice: the memory controller is not available\n");
+    EXPECT_EQ(formatClassLimits({}), "limits:   none (every knob at the kernel's default)\n");
+    auto j = classLimitsToJson(rows);
+    ASSERT_EQ(j.size(), 3u);
+    EXPECT_EQ(j[0]["enforced"], false);
+    EXPECT_EQ(j[0]["reason"], "the memory controller is not available");
+    EXPECT_EQ(j[2]["group"], "adhoc.slice/*.scope");
+}
+
 TEST(StatusFormat, DiffListsOperationsAndSaysWhenThereIsNothingToDo) {
     EXPECT_EQ(formatDiff({}, {}), "no changes: the policy is already in force\n");
     DiffRow mk{"mkdir", "extra.slice", "", "", "", "mkdir extra.slice"};

@@ -396,6 +396,39 @@ TEST(Plan, WithoutRecursiveprotAClasssProtectionIsWrittenOnItsWorkloadGroups) {
               std::vector<std::string>{"memory.low=2097152"});
 }
 
+TEST(Plan, LimitPlacementsNameWhereEachLimitOfAClassIsAndWhatIsNotEnforced) {
+    const auto policy = compile(
+        "[classes.adhoc]\nmemory.max = \"2GiB\"\nmemory.low = \"1GiB\"\npids.max = 1000\n"
+        "io.device.\"/dev/nvme0n1\".write_bps = \"1MB/s\"\nworkload.pids.max = 10\n");
+    const auto& cls = *policy.find("adhoc");
+    std::vector<Unenforceable> missing = {{"adhoc", "pids.max", "pids", false, ""}};
+    auto rows = [](const std::vector<LimitPlacement>& ps) {
+        std::vector<std::string> out;
+        for (const auto& p : ps) {
+            out.push_back(p.key + "=" + p.value + " on " + p.group + " [" + p.source + "]" +
+                          (p.enforced ? "" : " NOT: " + p.reason));
+        }
+        return out;
+    };
+    EXPECT_EQ(
+        rows(limitPlacements(cls, missing, {"memory", "io"}, false)),
+        (std::vector<std::string>{
+            "memory.max=2 GiB on adhoc.slice [policy]", "memory.low=1 GiB on adhoc.slice [policy]",
+            "pids.max=1000 on adhoc.slice [policy] NOT: the pids controller is not available",
+            "io.device.\"/dev/nvme0n1\".write_bps=1 MB/s on adhoc.slice [policy]",
+            "memory.low=1 GiB on adhoc.slice/*.scope [the class's, on each workload group "
+            "(cgroup2 without memory_recursiveprot)]",
+            "workload.memory.oom.group=true on adhoc.slice/*.scope [default for workload "
+            "groups]",
+            "workload.pids.max=10 on adhoc.slice/*.scope [policy]"}));
+    auto shared = limitPlacements(cls, {}, {"memory", "io", "pids"}, true);
+    EXPECT_EQ(shared[1].source, "policy; shared by the workload groups (memory_recursiveprot)");
+    EXPECT_EQ(shared.size(), 6u);  // no per-workload copy of the protection
+    // Without the memory controller, the workload default is not enforced either.
+    auto noMemory = limitPlacements(cls, {}, {"pids"}, true);
+    EXPECT_FALSE(noMemory[4].enforced) << noMemory[4].key;
+}
+
 TEST(Plan, UnknownDeviceIsAnErrorNamingIt) {
     ObservedTree tree;
     tree.available = kAll;

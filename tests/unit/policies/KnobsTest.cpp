@@ -212,6 +212,19 @@ TEST(Knobs, ValuesAreShownInCgroupSyntaxForPeopleAndAsMetrics) {
     EXPECT_EQ(metricValue(cpus, std::string("0-3,8")), std::nullopt);
 }
 
+TEST(Knobs, CgroupTextReadsBackIntoAValueWhereItIsOne) {
+    EXPECT_EQ(valueOfCgroupText(*findKnob("memory.oom.group"), "1"), KnobValue(true));
+    EXPECT_EQ(valueOfCgroupText(*findKnob("memory.max"), "max"), KnobValue(MaxOr::max()));
+    EXPECT_EQ(valueOfCgroupText(*findKnob("io.weight"), "default 100"), KnobValue(uint32_t{100}));
+    EXPECT_EQ(valueOfCgroupText(*findKnob("memory.oom.group"), "2"), std::nullopt);
+    EXPECT_EQ(valueOfCgroupText(*findKnob("cpu.max"), "max 100000"), std::nullopt);
+    for (const auto& k : knobs()) {
+        if (!k.workloadDefault.empty()) {
+            EXPECT_TRUE(valueOfCgroupText(k, k.workloadDefault)) << k.key;
+        }
+    }
+}
+
 TEST(Knobs, EveryRowIsInTheKnobTableOfTheDocs) {
     std::ifstream in(std::string(GOV_SOURCE_DIR) + "/docs/policy.md");
     ASSERT_TRUE(in) << "docs/policy.md";

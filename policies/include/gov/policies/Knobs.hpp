@@ -116,6 +116,11 @@ void setKnobValue(const Knob& knob, IoLimit& io, const KnobValue& value);
 // Removes the value of `knob` from `r`.
 void clearKnobValue(const Knob& knob, Resources& r);
 
+// The value of a row's cgroup text ("1" -> true for a Flag, "max" or a number for a
+// Size or Count, a number for a Weight or Duration): how a default such as the
+// workload default is shown. nullopt for text that is none of these.
+std::optional<KnobValue> valueOfCgroupText(const Knob& knob, std::string_view text);
+
 // A Flag row's value is set to true in `r`.
 bool flagSet(const Knob& knob, const Resources& r);
 

@@ -2,7 +2,7 @@
 // the tree (made by observe(), step one), the exact list of cgroup operations that
 // puts the policy in force (applied by apply(), step three). Also what cannot be
 // enforced because a controller or a knob's file is missing, which is reported,
-// never pretended.
+// never pretended, and where each limit of a class is enforced (govctl status).
 //
 // Layout under the root (DESIGN.md "Cgroup tree"):
 //   <root>/governord                  the daemon itself
@@ -134,6 +134,28 @@ Result<Plan> planNewWorkloadGroup(const policies::ClassPolicy& cls,
                                   const std::set<std::string>& available,
                                   const std::set<std::string>& absent, bool memoryRecursiveProt,
                                   const std::string& group);
+
+// One limit of a class where it is enforced, for `govctl status CLASS`.
+struct LimitPlacement {
+    std::string key;     // the policy key: "memory.max", "workload.memory.max",
+                         // "io.device.\"/dev/sda\".write_bps"
+    std::string value;   // for people: "2 GiB", "true", "10 MB/s"
+    std::string file;    // the cgroup file: "memory.max", "io.max"
+    std::string group;   // where: "adhoc.slice", or "adhoc.slice/*.scope" for each workload
+    std::string source;  // "policy", "default for workload groups", "from the class ..."
+    bool enforced = true;
+    std::string reason;  // when not enforced: Unenforceable::reason()
+    bool operator==(const LimitPlacement&) const = default;
+};
+
+// Every limit `cls` puts in force, in knob-table order: those it sets on its slice,
+// those on each workload group, the workload defaults it leaves unset, and its
+// protections as the workload groups get them. `unenforceable` (from the last plan)
+// and `available` say which cannot be enforced here.
+std::vector<LimitPlacement> limitPlacements(const policies::ClassPolicy& cls,
+                                            const std::vector<Unenforceable>& unenforceable,
+                                            const std::set<std::string>& available,
+                                            bool memoryRecursiveProt);
 
 // Human-readable form of one action, e.g.
 // "write adhoc.slice/memory.max: max -> 2147483648".

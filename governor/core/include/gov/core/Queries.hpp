@@ -50,6 +50,12 @@ std::vector<pid_t> groupPids(const Governor& governor, const std::string& group)
 // group. Error ServiceErrc::NoSuchGroup.
 Result<std::string> classOfTarget(const Governor& governor, const std::string& target);
 
+// The limits of a class in the policy in force, where each is enforced and which
+// cannot be enforced here (limitPlacements() with the daemon's last plan). Error
+// ServiceErrc::UnknownClass.
+Result<std::vector<LimitPlacement>> classLimits(const Governor& governor,
+                                                const std::string& className);
+
 struct PolicyCheck {
     bool valid = false;
     std::vector<std::string> diagnostics;  // Diagnostic::format() lines
