@@ -125,9 +125,12 @@ qemu_initramfs "$run/initramfs" "$busybox" "$here/guest/init" virtio_pci virtio_
     printf 'UBSAN_OPTIONS=%q\n' "${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 } >"$results/config.sh"
 
-# Two virtio disks, so "every whole disk" means more than one.
+# Two virtio disks, so "every whole disk" means more than one; a third, bigger one
+# (serial govswap) is swap for the checks that need it (memory_swap,
+# memory_protection) and a long read for io_weight.
 truncate -s 64M "$run/disk0.img"
 truncate -s 32M "$run/disk1.img"
+truncate -s 512M "$run/swap.img"
 
 # --- boot, bounded -----------------------------------------------------------------
 log "booting (timeout ${boot_timeout}s): checks $checks"
@@ -137,7 +140,9 @@ qemu_boot "$run" "$boot_timeout" \
     -virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap" \
     -virtfs "local,path=$results,mount_tag=results,security_model=none,multidevs=remap" \
     -drive "file=$run/disk0.img,format=raw,if=virtio,cache=unsafe" \
-    -drive "file=$run/disk1.img,format=raw,if=virtio,cache=unsafe"
+    -drive "file=$run/disk1.img,format=raw,if=virtio,cache=unsafe" \
+    -drive "file=$run/swap.img,format=raw,if=none,id=swapdisk,cache=unsafe" \
+    -device "virtio-blk-pci,drive=swapdisk,serial=govswap"
 booted=$(grep -m1 -o 'GOV-VM booted in [0-9.]*' "$serial" | awk '{print $4}' || true)
 log "qemu exited with $qemu_rc after $(elapsed "$t_boot" "$t_end") s (kernel to init: ${booted:-?} s); setup took $(elapsed "$t_start" "$t_boot") s"
 qemu_require_results "$run" "$boot_timeout" "$results" "$checks"

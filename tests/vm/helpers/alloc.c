@@ -1,15 +1,17 @@
-// alloc MIB: allocates MIB mebibytes and writes to every page, so the memory is
-// really charged to the caller's cgroup, then prints "allocated MIB MiB" and exits 0.
-// Over a memory.max it is OOM-killed (SIGKILL) before it gets there; it prints its
-// progress every 16 MiB so a log shows how far it came.
+// alloc MIB [hold]: allocates MIB mebibytes and writes to every page, so the memory
+// is really charged to the caller's cgroup, then prints "allocated MIB MiB" and exits
+// 0, or with "hold" keeps the memory until it is killed. Over a memory.max it is
+// OOM-killed (SIGKILL) before it gets there; it prints its progress every 16 MiB so a
+// log shows how far it came.
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 int main(int argc, char** argv) {
-    if (argc != 2) {
-        fprintf(stderr, "usage: alloc MIB\n");
+    const int hold = argc == 3 && strcmp(argv[2], "hold") == 0;
+    if (argc != 2 && !hold) {
+        fprintf(stderr, "usage: alloc MIB [hold]\n");
         return 2;
     }
     char* end = NULL;
@@ -34,5 +36,7 @@ int main(int argc, char** argv) {
         }
     }
     printf("allocated %ld MiB\n", mib);
+    fflush(stdout);
+    while (hold) pause();
     return 0;
 }
