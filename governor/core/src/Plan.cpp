@@ -361,13 +361,10 @@ Result<Plan> planNewWorkloadGroup(const policies::ClassPolicy& cls,
     // default there), but the new group already holds the kernel defaults: only the
     // other values are written, so an exec makes as few writes as it can.
     const policies::Resources resources = workloadResources(cls, memoryRecursiveProt);
-    auto writes = policies::desiredWrites(resources, devices, policies::GroupLevel::Workload);
-    if (!writes)
-        return std::move(writes).error().wrap("class " + cls.name);
     ObservedGroup fresh;
-    for (const auto& w : *writes) {
-        if (w.kernelDefault && w.file != "io.max")
-            fresh.knobs[w.file] = w.value;
+    for (const auto& k : policies::knobs()) {
+        if (k.file != "io.max")
+            fresh.knobs[std::string(k.file)] = std::string(k.kernelDefault);
     }
     GOV_TRY(planGroupWrites(resources, policies::GroupLevel::Workload, devices, fresh, wanted,
                             absent, group, cls.name, out));

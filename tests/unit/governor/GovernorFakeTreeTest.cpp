@@ -336,7 +336,10 @@ TEST_F(FakeTree, ARescanTracksAGroupCreatedAfterTheStartLikeTheStartAdoptsOne) {
     EXPECT_TRUE(w.at("noncore.slice/cron.scope").seenPopulated);
 }
 
-TEST_F(FakeTree, AnExecGroupOfAClassWithoutWorkloadLimitsIsOnlyMadeAndTracked) {
+TEST_F(FakeTree, AnExecGroupOfAClassWithNothingToWriteIsOnlyMadeAndTracked) {
+    // No workload limits, and the one workload default (memory.oom.group) turned off:
+    // the new group needs no write (the fake kernel makes no files on mkdir).
+    config_.policyFiles = {policyFile("[classes.adhoc]\nworkload.memory.oom.group = false\n")};
     auto g = Governor::start(config_);
     ASSERT_TRUE(g.ok()) << g.error().message();
     auto group = (*g)->createWorkloadGroup("adhoc", "/usr/bin/top");
