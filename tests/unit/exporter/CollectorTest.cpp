@@ -9,7 +9,9 @@
 #include <set>
 #include <sstream>
 
+#include "FakeTree.hpp"
 #include "FixtureDaemon.hpp"
+#include "Golden.hpp"
 #include "gov/exporter/Catalogue.hpp"
 #include "gov/exporter/Collector.hpp"
 #include "gov/exporter/PolicyLimits.hpp"
@@ -48,14 +50,15 @@ std::unique_ptr<test::FixtureDaemon> fixture() {
 }
 
 // The whole exposition of the fixture tree against the checked-in expected text.
-// GOV_UPDATE_GOLDEN=1 rewrites the expected file (review the diff before committing).
+// GOV_UPDATE_GOLDEN=1 rewrites the expected file (review the diff before committing;
+// refused when CI is set).
 TEST(Collector, ExpositionOfFixtureTreeMatchesGoldenFile) {
     auto d = fixture();
     ASSERT_TRUE(d);
     Collector collector;
     std::string text = collector.scrape(d->input());
     std::string goldenPath = fixtureFile("expected.prom");
-    if (std::getenv("GOV_UPDATE_GOLDEN") != nullptr) {
+    if (testsupport::updateExpectedFiles("GOV_UPDATE_GOLDEN")) {
         std::ofstream(goldenPath, std::ios::binary | std::ios::trunc) << text;
     }
     ASSERT_TRUE(std::filesystem::exists(goldenPath)) << goldenPath;
@@ -102,14 +105,12 @@ TEST(Collector, GroupThatVanishedIsSkippedWithoutCountingAnError) {
 }
 
 TEST(Collector, MalformedFileIsCountedAsScrapeErrorAndGroupSkipped) {
-    std::string dir = ::testing::TempDir() + "gov-exp-XXXXXX";
-    ASSERT_NE(::mkdtemp(dir.data()), nullptr);
-    std::filesystem::create_directories(dir + "/adhoc.slice/bad.scope");
-    std::ofstream(dir + "/adhoc.slice/cgroup.events") << "populated 1\nfrozen 0\n";
-    std::ofstream(dir + "/adhoc.slice/cpu.stat") << "usage_usec 10\nuser_usec 5\nsystem_usec 5\n";
-    std::ofstream(dir + "/adhoc.slice/bad.scope/cgroup.events") << "populated 1\nfrozen 0\n";
-    std::ofstream(dir + "/adhoc.slice/bad.scope/cpu.stat") << "usage_usec x1\n";
-    auto fs = runtime::CgroupFs::open(dir);
+    testsupport::FakeCgroupTree tree("cpu");
+    tree.setEvents("adhoc.slice", true);
+    tree.write("adhoc.slice/cpu.stat", "usage_usec 10\nuser_usec 5\nsystem_usec 5\n");
+    tree.setEvents("adhoc.slice/bad.scope", true);
+    tree.write("adhoc.slice/bad.scope/cpu.stat", "usage_usec x1\n");
+    auto fs = runtime::CgroupFs::open(tree.root().string());
     ASSERT_TRUE(fs) << fs.error().message();
     ScrapeInput in;
     in.fs = &*fs;
@@ -118,7 +119,6 @@ TEST(Collector, MalformedFileIsCountedAsScrapeErrorAndGroupSkipped) {
     Collector collector;
     std::string first = collector.scrape(in);
     std::string second = collector.scrape(in);
-    std::filesystem::remove_all(dir);
     EXPECT_TRUE(hasLine(first, "governor_class_cpu_usage_seconds_total{class=\"adhoc\"} 1e-05"))
         << first;
     EXPECT_EQ(first.find("bad.scope"), std::string::npos);

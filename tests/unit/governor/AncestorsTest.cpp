@@ -1,10 +1,8 @@
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
+#include "FakeTree.hpp"
 #include "gov/core/Ancestors.hpp"
 
 namespace gov::core {
@@ -12,30 +10,18 @@ namespace {
 
 namespace fs = std::filesystem;
 
-void writeFile(const fs::path& p, const std::string& text) {
-    fs::create_directories(p.parent_path());
-    std::ofstream(p, std::ios::binary) << text;
-}
-
-std::string readFile(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
+using testsupport::readFile;
+using testsupport::writeFile;
 
 class Ancestors : public ::testing::Test {
   protected:
-    void SetUp() override {
-        mount_ = fs::temp_directory_path() / ("gov-anc-" + std::to_string(::getpid()));
-        fs::remove_all(mount_);
-    }
-    void TearDown() override { fs::remove_all(mount_); }
     void group(const fs::path& g, const std::string& offered, const std::string& enabled) {
         writeFile(g / "cgroup.controllers", offered);
         writeFile(g / "cgroup.subtree_control", enabled);
     }
-    fs::path mount_;
+    testsupport::TempDir dir_{"gov-ancestors"};
+    // Stands for the cgroup2 mount.
+    fs::path mount_ = dir_.path();
 };
 
 TEST_F(Ancestors, EnablesWhatIsOfferedAndMissingFromTheMountDown) {

@@ -2,12 +2,10 @@
 // in for cgroupfs. The fake kernel does not create control files on mkdir, so the
 // tests create every group the daemon will use beforehand.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
+#include "FakeTree.hpp"
 #include "ManualClock.hpp"
 #include "gov/core/Governor.hpp"
 #include "gov/policies/Knobs.hpp"
@@ -16,68 +14,37 @@ namespace gov::core {
 namespace {
 
 namespace fs = std::filesystem;
-
-// The fake kernel has every knob of the table.
-const std::vector<std::string> kKnobs = policies::knobFiles();
-
-void writeFile(const fs::path& path, const std::string& text) {
-    fs::create_directories(path.parent_path());
-    std::ofstream(path, std::ios::binary) << text;
-}
-
-std::string readFile(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
+using testsupport::FakeCgroupTree;
+using testsupport::readFile;
+using testsupport::writeFile;
 
 class FakeTree : public ::testing::Test {
   protected:
     void SetUp() override {
-        base_ = fs::temp_directory_path() /
-                ("gov-fake-" + std::to_string(::getpid()) + "-" +
-                 ::testing::UnitTest::GetInstance()->current_test_info()->name());
-        fs::remove_all(base_);
-        root_ = base_ / "cgroup";
-        writeFile(root_ / "cgroup.controllers", "cpuset cpu io memory pids\n");
-        writeFile(root_ / "cgroup.subtree_control", "");
-        writeFile(root_ / "cgroup.events", "populated 1\nfrozen 0\n");
         for (const char* cls : {"adhoc", "core", "noncore"})
-            makeGroup(std::string(cls) + ".slice");
+            tree_.makeGroup(std::string(cls) + ".slice");
         // One whole disk, one unattached loop device (size 0: not a disk to limit).
-        writeFile(base_ / "sys/block/vda/dev", "254:0\n");
-        writeFile(base_ / "sys/block/vda/size", "2097152\n");
-        writeFile(base_ / "sys/block/loop0/dev", "7:0\n");
-        writeFile(base_ / "sys/block/loop0/size", "0\n");
-        fs::create_directories(base_ / "sys/dev/block/254:0");
-        fs::create_directories(base_ / "dev");
+        tree_.addDisk("vda", "254:0", 2097152);
+        tree_.addDisk("loop0", "7:0", 0);
+        base_ = tree_.base();
+        root_ = tree_.root();
         config_.cgroupRoot = root_.string();
         config_.stateDir = (base_ / "state").string();
         config_.moveSelf = false;
-        config_.sysRoot = (base_ / "sys").string();
-        config_.devRoot = (base_ / "dev").string();
+        config_.sysRoot = tree_.sysRoot().string();
+        config_.devRoot = tree_.devRoot().string();
         config_.emptyGrace = std::chrono::milliseconds(0);
     }
-    void TearDown() override { fs::remove_all(base_); }
 
-    // A group as the kernel would make it, with every controller's files.
     void makeGroup(const std::string& group, bool populated = false) {
-        fs::path g = root_ / group;
-        fs::create_directories(g);
-        for (const auto& k : kKnobs)
-            writeFile(g / k, "");
-        writeFile(g / "cgroup.subtree_control", "");
-        writeFile(g / "cgroup.controllers", "cpuset cpu io memory pids\n");
-        writeFile(g / "cgroup.events",
-                  std::string("populated ") + (populated ? "1" : "0") + "\nfrozen 0\n");
+        tree_.makeGroup(group, populated);
     }
     void makeEndedWorkload(const std::string& group, uint64_t cpuUsec) {
         makeGroup(group);
-        writeFile(root_ / group / "cpu.stat",
-                  "usage_usec " + std::to_string(cpuUsec) + "\nuser_usec 1\nsystem_usec 2\n");
-        writeFile(root_ / group / "memory.current", "0\n");
-        writeFile(root_ / group / "memory.peak", "8192\n");
+        tree_.write(group + "/cpu.stat",
+                    "usage_usec " + std::to_string(cpuUsec) + "\nuser_usec 1\nsystem_usec 2\n");
+        tree_.write(group + "/memory.current", "0\n");
+        tree_.write(group + "/memory.peak", "8192\n");
     }
     std::string policyFile(const std::string& text) {
         fs::path p = base_ / ("policy-" + std::to_string(policyCounter_++) + ".toml");
@@ -85,9 +52,10 @@ class FakeTree : public ::testing::Test {
         return p.string();
     }
     std::string knob(const std::string& group, const std::string& file) {
-        return readFile(root_ / group / file);
+        return tree_.read(group + "/" + file);
     }
 
+    FakeCgroupTree tree_;
     fs::path base_;
     fs::path root_;
     GovernorConfig config_;
@@ -195,8 +163,7 @@ TEST_F(FakeTree, ReloadThatFailsHalfwayIsRolledBack) {
     auto g = Governor::start(config_);
     ASSERT_TRUE(g.ok()) << g.error().message();
     // A control file that reads but refuses writes: the kernel's EINVAL stand-in.
-    fs::remove(root_ / "noncore.slice/pids.max");
-    fs::create_symlink("/proc/version", root_ / "noncore.slice/pids.max");
+    tree_.refuseWrites("noncore.slice", "pids.max");
     writeFile(config_.policyFiles[0],
               "[classes.adhoc]\nmemory.max = \"1GiB\"\n[classes.noncore]\npids.max = 5\n");
     auto outcome = (*g)->reload();
@@ -237,7 +204,7 @@ TEST_F(FakeTree, TargetsAreClassesOrKnownWorkloadGroups) {
 }
 
 TEST_F(FakeTree, UnenforceableLimitsAreListedWhenControllersAreMissing) {
-    writeFile(root_ / "cgroup.controllers", "cpu\n");
+    tree_.write("cgroup.controllers", "cpu\n");
     auto g = Governor::start(config_);
     ASSERT_TRUE(g.ok()) << g.error().message();
     EXPECT_EQ((*g)->unenforceable().size(), 4u);

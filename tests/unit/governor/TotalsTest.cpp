@@ -1,5 +1,4 @@
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -8,6 +7,7 @@
 #include <iterator>
 #include <sstream>
 
+#include "FakeTree.hpp"
 #include "gov/core/Totals.hpp"
 
 namespace gov::core {
@@ -34,30 +34,9 @@ runtime::GroupUsage usage(uint64_t cpu, uint64_t peak, uint64_t oomKill) {
     return u;
 }
 
-class TempDir {
-  public:
-    TempDir() {
-        path_ = fs::temp_directory_path() /
-                ("gov-totals-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++));
-        fs::remove_all(path_);
-        fs::create_directories(path_);
-    }
-    ~TempDir() { fs::remove_all(path_); }
-    std::string str() const { return path_.string(); }
-
-  private:
-    fs::path path_;
-    static inline int counter_ = 0;
-};
-
-void writeFile(const std::string& path, const std::string& text) {
-    std::ofstream(path, std::ios::binary) << text;
-}
-
-std::string readFile(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-}
+using testsupport::readFile;
+using testsupport::TempDir;
+using testsupport::writeFile;
 
 TEST(StateJson, RoundTripsEveryField) {
     State s;
@@ -127,7 +106,7 @@ TEST(StateJson, FieldsAddedLaterDefaultToZero) {
 
 TEST(StateStore, FirstStartIsEmpty) {
     TempDir dir;
-    auto loaded = StateStore(dir.str()).load();
+    auto loaded = StateStore(dir.path()).load();
     EXPECT_TRUE(loaded.state.classes.empty());
     EXPECT_TRUE(loaded.warning.empty());
     EXPECT_FALSE(loaded.reset);
@@ -135,7 +114,7 @@ TEST(StateStore, FirstStartIsEmpty) {
 
 TEST(StateStore, SaveThenLoadGivesTheSameState) {
     TempDir dir;
-    StateStore store(dir.str() + "/nested");
+    StateStore store(dir.path() + "/nested");
     State s;
     s.classes["adhoc"].fold(usage(9, 9, 0));
     ASSERT_TRUE(store.save(s).ok());
@@ -146,7 +125,7 @@ TEST(StateStore, SaveThenLoadGivesTheSameState) {
 
 TEST(StateStore, TornTemporaryFileFromACrashIsIgnored) {
     TempDir dir;
-    StateStore store(dir.str());
+    StateStore store(dir.path());
     State s;
     s.classes["adhoc"].fold(usage(9, 9, 0));
     ASSERT_TRUE(store.save(s).ok());
@@ -162,7 +141,7 @@ TEST(StateStore, TornTemporaryFileFromACrashIsIgnored) {
 
 TEST(StateStore, DamagedFileFallsBackToThePreviousGenerationWithAWarning) {
     TempDir dir;
-    StateStore store(dir.str());
+    StateStore store(dir.path());
     State first;
     first.classes["adhoc"].fold(usage(1, 1, 0));
     ASSERT_TRUE(store.save(first).ok());
@@ -193,7 +172,7 @@ TEST(StateStore, TheSaveAfterARecoveryKeepsTheGoodGenerationAsThePreviousOne) {
     // The failure this prevents: the damaged current file was linked over the good
     // previous generation by the first save after the recovery.
     TempDir dir;
-    StateStore store(dir.str());
+    StateStore store(dir.path());
     State first;
     first.classes["adhoc"].fold(usage(1, 1, 0));
     ASSERT_TRUE(store.save(first).ok());
@@ -212,7 +191,7 @@ TEST(StateStore, TheSaveAfterARecoveryKeepsTheGoodGenerationAsThePreviousOne) {
 
 TEST(StateStore, ACurrentFileDamagedSinceItWasWrittenIsSetAsideNotRotated) {
     TempDir dir;
-    StateStore store(dir.str());
+    StateStore store(dir.path());
     State first;
     first.classes["adhoc"].fold(usage(1, 1, 0));
     ASSERT_TRUE(store.save(first).ok());
@@ -223,14 +202,14 @@ TEST(StateStore, ACurrentFileDamagedSinceItWasWrittenIsSetAsideNotRotated) {
     ASSERT_TRUE(store.save(next).ok());
     EXPECT_EQ(*stateFromJson(readFile(store.previousPath())), first);
     EXPECT_EQ(store.load().state, next);
-    auto names = filesIn(dir.str());
+    auto names = filesIn(dir.path());
     ASSERT_EQ(names.size(), 3u) << ::testing::PrintToString(names);
     EXPECT_EQ(names[1].rfind("totals.json.damaged-", 0), 0u) << names[1];
 }
 
 TEST(StateStore, BothGenerationsDamagedStartFromZeroWithBothFilesSetAside) {
     TempDir dir;
-    StateStore store(dir.str());
+    StateStore store(dir.path());
     writeFile(store.path(), "garbage");
     writeFile(store.previousPath(), "more garbage");
     auto now = std::chrono::system_clock::time_point(std::chrono::seconds(1'764'392'952));
@@ -240,16 +219,16 @@ TEST(StateStore, BothGenerationsDamagedStartFromZeroWithBothFilesSetAside) {
     EXPECT_NE(loaded.warning.find("totals.json"), std::string::npos) << loaded.warning;
     EXPECT_NE(loaded.warning.find("start from zero"), std::string::npos) << loaded.warning;
     // Renamed with the time, never deleted.
-    EXPECT_EQ(filesIn(dir.str()),
+    EXPECT_EQ(filesIn(dir.path()),
               (std::vector<std::string>{"totals.json.damaged-20251129T050912Z",
                                         "totals.json.prev.damaged-20251129T050912Z"}));
-    EXPECT_EQ(readFile(dir.str() + "/totals.json.damaged-20251129T050912Z"), "garbage");
+    EXPECT_EQ(readFile(dir.path() + "/totals.json.damaged-20251129T050912Z"), "garbage");
     // A second damage the same second does not overwrite the first one set aside.
     writeFile(store.path(), "garbage again");
     auto again = store.load(now);
     EXPECT_TRUE(again.reset);
-    EXPECT_TRUE(fs::exists(dir.str() + "/totals.json.damaged-20251129T050912Z-2"));
-    EXPECT_EQ(readFile(dir.str() + "/totals.json.damaged-20251129T050912Z"), "garbage");
+    EXPECT_TRUE(fs::exists(dir.path() + "/totals.json.damaged-20251129T050912Z-2"));
+    EXPECT_EQ(readFile(dir.path() + "/totals.json.damaged-20251129T050912Z"), "garbage");
     // And the daemon's next save starts a clean history.
     State s;
     s.classes["adhoc"].fold(usage(3, 3, 0));

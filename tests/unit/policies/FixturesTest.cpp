@@ -4,7 +4,7 @@
 //
 // After an intended change of messages, regenerate with
 // GOV_UPDATE_EXPECTED=1 ./policies_test --gtest_filter='PolicyFixtures.*' and review
-// the diff.
+// the diff (refused when CI is set).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -13,6 +13,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "Golden.hpp"
 #include "gov/policies/Compile.hpp"
 
 namespace gov::policies {
@@ -60,7 +61,7 @@ TEST(PolicyFixtures, EveryValidFixtureCompilesWithoutDiagnostics) {
 TEST(PolicyFixtures, EveryInvalidFixtureGivesExactlyItsExpectedDiagnostics) {
     auto files = filesIn(kFixtures / "invalid", ".toml");
     ASSERT_GE(files.size(), 10u) << "fixtures missing under " << kFixtures;
-    const bool update = std::getenv("GOV_UPDATE_EXPECTED") != nullptr;
+    const bool update = testsupport::updateExpectedFiles("GOV_UPDATE_EXPECTED");
     for (const auto& f : files) {
         CompileResult r = compileText(readAll(f), f.filename().string());
         EXPECT_FALSE(r.ok()) << f;
