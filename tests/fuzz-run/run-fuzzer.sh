@@ -7,9 +7,13 @@ if [ ! -x "$bin" ]; then
     echo "FAIL: fuzz target $bin is not built (scripts/test builds it with clang, GOV_FUZZ=ON)" >&2
     exit 1
 fi
+if [ ! -d "$corpus" ]; then
+    echo "FAIL: seed corpus $corpus does not exist (checked in under tests/fuzz/corpus)" >&2
+    exit 1
+fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-[ -d "$corpus" ] && cp -r "$corpus/." "$work/"
+cp -r "$corpus/." "$work/"
 cd "$work"
 "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 "$work" \
     2>&1 | tail -n 25
