@@ -23,9 +23,10 @@ function(gov_library name)
 endfunction()
 
 # gov_test(<name> SOURCES ... DEPS ... [LIVE] [TIMEOUT s]): a GoogleTest binary whose
-# tests are discovered into ctest, labelled "unit"; with LIVE labelled "live" and
-# holding the "cgroup-live" resource lock, so that no two live tests ever touch the
-# host's cgroup hierarchy at the same time.
+# tests are discovered into ctest, labelled "unit"; with LIVE labelled "live",
+# RUN_SERIAL (nothing else of the suite runs beside a live test, see
+# tests/CMakeLists.txt) and requiring the "live-trees" fixture, whose cleanup test
+# removes what a killed live test left on the host (tests/live/CMakeLists.txt).
 function(gov_test name)
     cmake_parse_arguments(ARG "LIVE" "TIMEOUT" "SOURCES;DEPS" ${ARGN})
     add_executable(${name} ${ARG_SOURCES})
@@ -39,7 +40,8 @@ function(gov_test name)
         set(ARG_TIMEOUT 120)
     endif()
     if(ARG_LIVE)
-        set(props LABELS live RESOURCE_LOCK cgroup-live)
+        target_compile_definitions(${name} PRIVATE GOV_LIVE_TREES_DIR="${GOV_LIVE_TREES_DIR}")
+        set(props LABELS live RUN_SERIAL TRUE FIXTURES_REQUIRED live-trees)
     else()
         set(props LABELS unit)
     endif()

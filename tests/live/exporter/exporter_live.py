@@ -449,6 +449,21 @@ def check_prometheus_dashboard(args, procs, tmp):
         g.remove_tree()
 
 
+def record_test_tree(tmp):
+    """Records the cgroup subtree and temp folder of this run for the live tier's
+    cleanup test (tests/support/TestTree.hpp, tests/live/remove-leftovers.sh), which
+    removes them if this process is killed before its own cleanup. Returns the record."""
+    trees = os.environ.get("GOV_LIVE_TREES_DIR")
+    if not trees:
+        return None
+    os.makedirs(trees, exist_ok=True)
+    root = "%s/gov-exporter-live-%d" % (CGROUP2, os.getpid())
+    record = os.path.join(trees, os.path.basename(root))
+    with open(record, "w") as f:
+        f.write("pid %d\ncgroup %s\ndir %s\n" % (os.getpid(), root, tmp))
+    return record
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("check", choices=["promtool", "short_workload", "hostile_clients",
@@ -467,6 +482,7 @@ def main():
         fail("no cgroup v2 hierarchy at " + CGROUP2)
     procs = Processes()
     tmp = tempfile.mkdtemp(prefix="gov-exporter-live-")
+    record = record_test_tree(tmp)
     try:
         {"promtool": check_promtool, "short_workload": check_short_workload,
          "hostile_clients": check_hostile_clients,
@@ -474,6 +490,8 @@ def main():
     finally:
         procs.stop_all()
         shutil.rmtree(tmp, ignore_errors=True)
+        if record and not os.path.exists("%s/gov-exporter-live-%d" % (CGROUP2, os.getpid())):
+            os.remove(record)
     print("PASS")
     return 0
 
