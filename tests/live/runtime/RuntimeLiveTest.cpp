@@ -16,6 +16,7 @@
 #include <sstream>
 #include <thread>
 
+#include "TestTree.hpp"
 #include "gov/runtime/Accounting.hpp"
 #include "gov/runtime/CgroupFs.hpp"
 #include "gov/runtime/Discovery.hpp"
@@ -42,18 +43,16 @@ std::string slurp(const std::string& path) {
     return ss.str();
 }
 
-// utime (clock ticks) of a process, field 14 of /proc/<pid>/stat.
-long utimeOf(pid_t pid) {
-    std::string stat = slurp("/proc/" + std::to_string(pid) + "/stat");
-    auto close = stat.rfind(')');
-    if (close == std::string::npos) {
-        return -1;
+// Polls `pred` every 10 ms for at most `timeout`.
+template <typename Pred>
+bool waitUntil(Pred pred, std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!pred()) {
+        if (std::chrono::steady_clock::now() >= deadline)
+            return false;
+        std::this_thread::sleep_for(10ms);
     }
-    std::istringstream rest(stat.substr(close + 2));
-    std::string tok;
-    for (int i = 0; i < 12 && rest >> tok; ++i) {
-    }
-    return std::atol(tok.c_str());  // test-only; the library uses from_chars
+    return true;
 }
 
 std::string statusLine(pid_t pid, const std::string& key) {
@@ -88,6 +87,7 @@ class RuntimeLive : public ::testing::Test {
         name_ = "gov-test-" + std::to_string(::getpid()) + "-" + std::to_string(rd() % 1000000);
         auto top = CgroupFs::open(mountPath_);
         ASSERT_TRUE(top.ok()) << top.error().message();
+        gov::testsupport::recordTestTree(mountPath_ + "/" + name_);
         ASSERT_TRUE(top->makeGroup(name_).ok());
         created_ = true;
         auto fs = CgroupFs::open(mountPath_ + "/" + name_);
@@ -108,6 +108,8 @@ class RuntimeLive : public ::testing::Test {
         ASSERT_TRUE(top.ok());
         auto r = top->removeGroup(name_);
         EXPECT_TRUE(r.ok()) << r.error().message();
+        if (r.ok())
+            gov::testsupport::forgetTestTree(mountPath_ + "/" + name_);
     }
 
     // Thaw, kill and remove every descendant of `group`, bottom-up.
@@ -254,23 +256,29 @@ TEST_F(RuntimeLive, WatchOnARemovedGroupIsDroppedByPruneMissing) {
 TEST_F(RuntimeLive, FreezeStopsABusyChildAndThawResumesIt) {
     auto p = spawnInto("busy.scope", {"sh", "-c", "while :; do :; done"});
     ASSERT_GT(p.pid, 0);
-    std::this_thread::sleep_for(100ms);
+    // CPU the group really got (cpu.stat), not wall time: a loaded host only delays.
+    auto usage = [&]() -> uint64_t {
+        auto text = fs_->read("busy.scope", "cpu.stat");
+        if (!text.ok())
+            return 0;
+        auto stat = parseCpuStat(*text);
+        return stat.ok() ? stat->usageUsec : 0;
+    };
+    ASSERT_TRUE(waitUntil([&] { return usage() > 0; }, 10s)) << "the child never ran";
     auto f = freeze(*fs_, "busy.scope", 2000ms);
     ASSERT_TRUE(f.ok()) << f.error().message();
     auto ev = readEvents(*fs_, "busy.scope");
     ASSERT_TRUE(ev.ok());
     EXPECT_TRUE(ev->frozen);
-    long t1 = utimeOf(p.pid);
+    const uint64_t frozenAt = usage();
+    // Nothing happening can only be seen over a window.
     std::this_thread::sleep_for(250ms);
-    long t2 = utimeOf(p.pid);
-    EXPECT_EQ(t1, t2) << "utime advanced while frozen";
+    EXPECT_EQ(usage(), frozenAt) << "the group got CPU while frozen";
 
     auto t = thaw(*fs_, "busy.scope", 2000ms);
     ASSERT_TRUE(t.ok()) << t.error().message();
-    long t3 = utimeOf(p.pid);
-    std::this_thread::sleep_for(250ms);
-    long t4 = utimeOf(p.pid);
-    EXPECT_GT(t4, t3) << "utime did not advance after thaw";
+    EXPECT_TRUE(waitUntil([&] { return usage() > frozenAt; }, 10s))
+        << "the group got no CPU in 10 s after the thaw";
     ASSERT_TRUE(kill(*fs_, "busy.scope", 2000ms).ok());
     EXPECT_EQ(waitExit(p).valueOr(-1), 128 + SIGKILL);
 }
