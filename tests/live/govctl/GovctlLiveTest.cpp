@@ -6,7 +6,11 @@
 //
 // The test policy has: adhoc (root only), open (exec.users and control.users
 // "nobody"), opengroup (exec.groups "nogroup"), closed (root only). Unprivileged
-// calls run govctl as nobody with setpriv.
+// calls run govctl (or busctl) as nobody, or as daemon (in no list), with setpriv.
+//
+// Every process the suite starts dies with the test binary (PR_SET_PDEATHSIG,
+// tests/support/Process.hpp) and every wait is bounded; the tree and temp folder are
+// recorded for the live tier's cleanup test in case the binary is killed.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <poll.h>
@@ -33,6 +37,7 @@
 #include <vector>
 
 #include "DbusConnection.hpp"
+#include "Process.hpp"
 #include "TestTree.hpp"
 #include "gov/runtime/Discovery.hpp"
 
@@ -78,27 +83,20 @@ int decode(int wstatus) {
 }
 
 // fork + execv `argv` with stdin from `input` (a file, or /dev/null), stdout and
-// stderr to files in `dir`; optionally not waited for.
+// stderr to files; not waited for. It dies with the test binary.
 pid_t start(const std::vector<std::string>& argv, const fs::path& outFile, const fs::path& errFile,
             const std::string& inFile = "/dev/null") {
-    pid_t pid = ::fork();
-    if (pid == 0) {
-        int in = ::open(inFile.c_str(), O_RDONLY);
-        int out = ::open(outFile.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        int err = ::open(errFile.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (in < 0 || out < 0 || err < 0)
-            ::_exit(120);
-        ::dup2(in, 0);
-        ::dup2(out, 1);
-        ::dup2(err, 2);
-        std::vector<char*> args;
-        for (const auto& a : argv)
-            args.push_back(const_cast<char*>(a.c_str()));
-        args.push_back(nullptr);
-        ::execv(args[0], args.data());
-        ::_exit(121);
-    }
-    return pid;
+    return gov::testsupport::startProcess(argv, outFile.string(), errFile.string(), inFile);
+}
+
+// The decoded status of the child `pid` once it exits; a child still running after
+// `timeout` is killed and the test fails (-1).
+int finish(pid_t pid, std::chrono::seconds timeout, const std::string& what) {
+    if (auto status = gov::testsupport::waitExit(pid, timeout))
+        return *status;
+    ADD_FAILURE() << what << " did not exit within " << timeout.count() << " s; killed";
+    gov::testsupport::stopProcess(pid, SIGKILL, 10s);
+    return -1;
 }
 
 class GovctlLive : public ::testing::Test {
@@ -129,6 +127,7 @@ class GovctlLive : public ::testing::Test {
         const std::string name = "gov-govctl-live-" + std::to_string(::getpid());
         root_ = fs::path(mount->path) / name;
         tmp_ = fs::temp_directory_path() / name;
+        gov::testsupport::recordTestTree(root_, {tmp_});
         fs::remove_all(tmp_);
         fs::create_directories(tmp_ / "state");
         // nobody must reach the bus socket and the policy.
@@ -209,25 +208,18 @@ class GovctlLive : public ::testing::Test {
 
     static void TearDownTestSuite() {
         if (daemonPid_ > 0) {
-            ::kill(daemonPid_, SIGTERM);
-            int st;
-            if (!waitFor([&] { return ::waitpid(daemonPid_, &st, WNOHANG) == daemonPid_; }, 10s)) {
-                ::kill(daemonPid_, SIGKILL);
-                ::waitpid(daemonPid_, &st, 0);
-            }
+            gov::testsupport::stopProcess(daemonPid_, SIGTERM, 10s);
             daemonPid_ = -1;
         }
         if (busPid_ > 0) {
-            ::kill(busPid_, SIGTERM);
-            int st;
-            ::waitpid(busPid_, &st, 0);
+            gov::testsupport::stopProcess(busPid_, SIGTERM, 10s);
             busPid_ = -1;
         }
         ::unsetenv("GOVERNOR_BUS_ADDRESS");
-        // Only processes this suite started live there.
-        gov::testsupport::removeTestTree(root_);
         if (!tmp_.empty())
             fs::remove_all(tmp_);
+        // Only processes this suite started live there.
+        gov::testsupport::removeTestTree(root_);
     }
 
     void SetUp() override {
@@ -240,12 +232,23 @@ class GovctlLive : public ::testing::Test {
     // `asNobody`; stdin from `input` text when given.
     static Ran runGovctl(const std::vector<std::string>& args, bool asNobody = false,
                          const std::optional<std::string>& input = std::nullopt) {
-        std::vector<std::string> argv;
-        if (asNobody) {
-            argv = {"/usr/bin/setpriv", "--reuid=nobody", "--regid=nogroup", "--init-groups", "--"};
-        }
-        argv.push_back(GOVCTL);
+        std::vector<std::string> argv = {GOVCTL};
         argv.insert(argv.end(), args.begin(), args.end());
+        return run(argv, asNobody ? "nobody" : "", input);
+    }
+
+    // Runs `argv` (waited for, at most 120 s); as `user` with that user's groups
+    // (setpriv) when not empty; stdin from `input` text when given.
+    static Ran run(const std::vector<std::string>& command, const std::string& user = "",
+                   const std::optional<std::string>& input = std::nullopt) {
+        std::vector<std::string> argv;
+        if (!user.empty()) {
+            argv = {"/usr/bin/setpriv", "--reuid=" + user, "--regid=" + user, "--init-groups",
+                    "--"};
+            if (user == "nobody")
+                argv[2] = "--regid=nogroup";
+        }
+        argv.insert(argv.end(), command.begin(), command.end());
         const int n = outCounter_++;
         const fs::path out = tmp_ / ("out." + std::to_string(n));
         const fs::path err = tmp_ / ("err." + std::to_string(n));
@@ -255,14 +258,21 @@ class GovctlLive : public ::testing::Test {
             spit(in, *input);
         }
         pid_t pid = start(argv, out, err, in);
-        int st = 0;
-        ::waitpid(pid, &st, 0);
-        Ran r{decode(st), slurp(out), slurp(err)};
+        Ran r{finish(pid, 120s, argv[user.empty() ? 0 : 5]), slurp(out), slurp(err)};
         fs::remove(out);
         fs::remove(err);
         if (input)
             fs::remove(in);
         return r;
+    }
+
+    // SignalWorkload(group, SIGTERM) through busctl (a client we did not write), as
+    // `user` (setpriv, with the user's groups).
+    static Ran signalAs(const std::string& user, const std::string& group) {
+        return run({"/usr/bin/busctl", "--address=" + address_, "call", "org.governor.Governor1",
+                    "/org/governor/Governor1", "org.governor.Manager1", "SignalWorkload", "si",
+                    group, "15"},
+                   user);
     }
 
     // The workload groups (scopes) currently under `className`'s slice.
@@ -297,14 +307,14 @@ class GovctlLive : public ::testing::Test {
 
     static std::string daemonLog() { return slurp(tmp_ / "governord.log"); }
 
-    // Waits until the daemon has answered the Exec that started `group` (it logs
-    // the exec once the reply is on its way), plus a margin for the bus to deliver
-    // it: killing the daemon before that is another case (govctl gets no answer).
+    // Waits until the daemon has answered the Exec that started `group`: killing
+    // the daemon before that is another case (govctl gets no answer). The daemon
+    // logs the exec from a handler posted after the method returned, and sd-bus
+    // has written the reply to the bus socket by then (the method's return sends
+    // it); the bus daemon delivers what it has read even when the sender dies next.
     static bool execAnswered(const std::string& group) {
-        const bool logged = waitFor(
+        return waitFor(
             [&] { return daemonLog().find(" in " + group + ": pid ") != std::string::npos; }, 10s);
-        std::this_thread::sleep_for(200ms);
-        return logged;
     }
 
     // `govctl exec -c CLASS -- sleep SECONDS` left running in the background.
@@ -332,9 +342,7 @@ class GovctlLive : public ::testing::Test {
     }
     // SIGKILLs governord (its workloads keep running) and reaps it.
     static void killDaemon() {
-        ::kill(daemonPid_, SIGKILL);
-        int st = 0;
-        ::waitpid(daemonPid_, &st, 0);
+        gov::testsupport::stopProcess(daemonPid_, SIGKILL, 10s);
         daemonPid_ = -1;
     }
     // govctl's decoded exit status, or -1 when it did not exit within `timeout`.
@@ -401,7 +409,10 @@ TEST_F(GovctlLive, ExecWhoseDaemonRestartsWaitsAndThenSaysTheStatusIsUnknown) {
     auto bg = execSleep("adhoc", "4");
     ASSERT_GT(bg.workload, 0);
     killDaemon();
-    std::this_thread::sleep_for(2500ms);  // govctl's liveness check finds nobody
+    // govctl's liveness check (every 2 s while idle) finds nobody, and says so.
+    ASSERT_TRUE(waitFor(
+        [&] { return slurp(bg.err).find("governord went away while") != std::string::npos; }, 20s))
+        << slurp(bg.err);
     ASSERT_TRUE(startDaemon()) << slurp(tmp_ / "governord.log");
     const int status = waitExited(bg.govctl, 20s);
     const std::string said = slurp(bg.err);
@@ -504,23 +515,123 @@ TEST_F(GovctlLive, AnUnprivilegedUserRunsWithItsOwnIdentityWhereTheClassAllowsIt
     EXPECT_EQ(byRoot.out, "0\n");
 }
 
-TEST_F(GovctlLive, FreezeThawKillAreAuthorizedAndRefusalsSayWhoWasRefusedWhat) {
-    auto denied = runGovctl({"freeze", "closed"}, true);
-    EXPECT_EQ(denied.status, 4);
-    EXPECT_EQ(denied.err, "govctl freeze: uid 65534 (nobody) may not freeze class closed\n");
-    auto reload = runGovctl({"reload"}, true);
-    EXPECT_EQ(reload.status, 4);
-    EXPECT_EQ(reload.err, "govctl reload: uid 65534 (nobody) may not reload the policy\n");
+// docs/dbus.md's permission table on the real daemon: nobody is on class open's
+// control list (and in no other), the policy has no admins.
+TEST_F(GovctlLive, AControlListMemberFreezesThawsAndKillsInItsClassOnly) {
+    // Both workloads are root's: the control list is about the class, not the owner.
+    auto open = execSleep("open", "100");
+    auto closed = execSleep("closed", "100");
+    ASSERT_GT(open.workload, 0);
+    ASSERT_GT(closed.workload, 0);
+    const fs::path openEvents = root_ / open.group / "cgroup.events";
+    const fs::path closedEvents = root_ / closed.group / "cgroup.events";
 
     auto frozen = runGovctl({"freeze", "open"}, true);
     EXPECT_EQ(frozen.status, 0) << frozen.err;
-    EXPECT_EQ(slurp(root_ / "open.slice" / "cgroup.freeze"), "1\n");
+    // The kernel says every task of the populated workload group is frozen.
+    EXPECT_NE(slurp(openEvents).find("populated 1\nfrozen 1"), std::string::npos)
+        << slurp(openEvents);
     auto thawed = runGovctl({"thaw", "open"}, true);
     EXPECT_EQ(thawed.status, 0) << thawed.err;
-    EXPECT_EQ(slurp(root_ / "open.slice" / "cgroup.freeze"), "0\n");
+    EXPECT_NE(slurp(openEvents).find("populated 1\nfrozen 0"), std::string::npos)
+        << slurp(openEvents);
+
+    auto freezeClosed = runGovctl({"freeze", "closed"}, true);
+    EXPECT_EQ(freezeClosed.status, 4);
+    EXPECT_EQ(freezeClosed.err, "govctl freeze: uid 65534 (nobody) may not freeze class closed\n");
+    auto killClosed = runGovctl({"kill", closed.group}, true);
+    EXPECT_EQ(killClosed.status, 4);
+    EXPECT_EQ(killClosed.err,
+              "govctl kill: uid 65534 (nobody) may not kill group " + closed.group + "\n");
+    auto reload = runGovctl({"reload"}, true);
+    EXPECT_EQ(reload.status, 4);
+    EXPECT_EQ(reload.err, "govctl reload: uid 65534 (nobody) may not reload the policy\n");
+    EXPECT_NE(slurp(closedEvents).find("populated 1\nfrozen 0"), std::string::npos)
+        << slurp(closedEvents);
+    EXPECT_EQ(::kill(closed.workload, 0), 0) << "a refused kill killed the workload";
+
+    // The kill is seen to kill: the process is gone and its exec reports SIGKILL.
+    auto killOpen = runGovctl({"kill", open.group}, true);
+    EXPECT_EQ(killOpen.status, 0) << killOpen.err;
+    EXPECT_TRUE(waitFor([&] { return ::kill(open.workload, 0) != 0; }, 10s));
+    EXPECT_EQ(waitExited(open.govctl, 20s), 137) << slurp(open.err);
 
     auto unknown = runGovctl({"freeze", "nosuch"});
     EXPECT_EQ(unknown.status, 3);
+    // Root may, and ends what is left.
+    EXPECT_EQ(runGovctl({"kill", closed.group}).status, 0);
+    EXPECT_EQ(waitExited(closed.govctl, 20s), 137) << slurp(closed.err);
+}
+
+TEST_F(GovctlLive, NobodyElseMayKillOrSignalRootsWorkloadNotEvenFromItsControlList) {
+    auto adhoc = execSleep("adhoc", "100");
+    auto open = execSleep("open", "100");
+    ASSERT_GT(adhoc.workload, 0);
+    ASSERT_GT(open.workload, 0);
+
+    auto killClass = runGovctl({"kill", "adhoc"}, true);
+    EXPECT_EQ(killClass.status, 4);
+    EXPECT_EQ(killClass.err, "govctl kill: uid 65534 (nobody) may not kill class adhoc\n");
+    auto killGroup = runGovctl({"kill", adhoc.group}, true);
+    EXPECT_EQ(killGroup.status, 4) << killGroup.err;
+    // Signalling is the owner's (and root's): a control list does not make one the owner.
+    for (const auto& [user, group] : {std::pair{std::string("nobody"), adhoc.group},
+                                      std::pair{std::string("nobody"), open.group},
+                                      std::pair{std::string("daemon"), adhoc.group}}) {
+        auto r = signalAs(user, group);
+        EXPECT_NE(r.status, 0) << user << " signalled " << group;
+        EXPECT_NE(r.err.find("may not signal the workload in " + group), std::string::npos)
+            << user << ": " << r.err;
+    }
+    EXPECT_EQ(::kill(adhoc.workload, 0), 0) << "root's adhoc workload died";
+    EXPECT_EQ(::kill(open.workload, 0), 0) << "root's open workload died";
+    EXPECT_EQ(waitExited(adhoc.govctl, 0s), -1) << "root's govctl exec ended: " << slurp(adhoc.err);
+
+    // Root signals its own (through govctl: SIGTERM forwarded) and kills the other.
+    ASSERT_EQ(::kill(adhoc.govctl, SIGTERM), 0);
+    EXPECT_EQ(waitExited(adhoc.govctl, 20s), 143) << slurp(adhoc.err);
+    EXPECT_EQ(runGovctl({"kill", open.group}).status, 0);
+    EXPECT_EQ(waitExited(open.govctl, 20s), 137) << slurp(open.err);
+}
+
+TEST_F(GovctlLive, AnUnprivilegedOwnerMaySignalItsOwnWorkload) {
+    // nobody execs into opengroup (its group nogroup may) and signals the workload.
+    const int n = outCounter_++;
+    const fs::path err = tmp_ / ("own.err." + std::to_string(n));
+    pid_t govctl = start({"/usr/bin/setpriv", "--reuid=nobody", "--regid=nogroup", "--init-groups",
+                          "--", GOVCTL, "exec", "-c", "opengroup", "--", "sleep", "100"},
+                         tmp_ / ("own.out." + std::to_string(n)), err);
+    std::string group;
+    pid_t workload = -1;
+    ASSERT_TRUE(
+        waitFor([&] { return (workload = findWorkload("opengroup", "sleep", &group)) > 0; }, 10s))
+        << slurp(err);
+    ASSERT_TRUE(execAnswered(group)) << daemonLog();
+    EXPECT_NE(slurp("/proc/" + std::to_string(workload) + "/status").find("Uid:\t65534"),
+              std::string::npos);
+    auto byDaemonUser = signalAs("daemon", group);
+    EXPECT_NE(byDaemonUser.status, 0);
+    EXPECT_EQ(::kill(workload, 0), 0);
+
+    auto byOwner = signalAs("nobody", group);
+    EXPECT_EQ(byOwner.status, 0) << byOwner.err;
+    EXPECT_TRUE(waitFor([&] { return ::kill(workload, 0) != 0; }, 10s));
+    EXPECT_EQ(waitExited(govctl, 20s), 143) << slurp(err);
+}
+
+TEST_F(GovctlLive, ExecOfAFileThatCannotBeExecutedExits126) {
+    const fs::path script = tmp_ / "not-executable.sh";
+    spit(script, "#!/bin/sh\necho ran\n");
+    ::chmod(script.c_str(), 0644);
+    auto file = runGovctl({"exec", "-c", "adhoc", "--", script.string()});
+    EXPECT_EQ(file.status, 126) << file.err;
+    EXPECT_EQ(file.out, "");
+    EXPECT_EQ(file.err,
+              "govctl exec: " + script.string() + ": cannot execute: Permission denied\n");
+    auto dir = runGovctl({"exec", "-c", "adhoc", "--", tmp_.string()});
+    EXPECT_EQ(dir.status, 126) << dir.err;
+    EXPECT_TRUE(waitFor([&] { return scopesOf("adhoc").empty(); }, 5s))
+        << "a failed exec left a group behind";
 }
 
 TEST_F(GovctlLive, KillingAWorkloadGroupEndsItsExecWith137) {
@@ -593,14 +704,13 @@ TEST_F(GovctlLive, TwoHundredConcurrentExecsAllSucceedAndLeaveNoGroupBehind) {
     int wrong = 0;
     std::string firstError;
     for (int i = 0; i < kExecs; ++i) {
-        int st = 0;
-        ::waitpid(pids[i], &st, 0);
+        const int status = finish(pids[i], 120s, "govctl exec " + std::to_string(i));
         const std::string said = slurp(tmp_ / ("conc.err." + std::to_string(i)));
-        if (decode(st) != i % 50 || !said.empty()) {
+        if (status != i % 50 || !said.empty()) {
             ++wrong;
             if (firstError.empty())
-                firstError = "exec " + std::to_string(i) + ": status " +
-                             std::to_string(decode(st)) + ": " + said;
+                firstError = "exec " + std::to_string(i) + ": status " + std::to_string(status) +
+                             ": " + said;
         }
         fs::remove(tmp_ / ("conc.err." + std::to_string(i)));
     }
@@ -614,9 +724,7 @@ TEST_F(GovctlLive, BusctlSeesTheInterface) {
     pid_t pid = start({"/usr/bin/busctl", "--address=" + address_, "introspect",
                        "org.governor.Governor1", "/org/governor/Governor1"},
                       out, tmp_ / "busctl.err");
-    int st = 0;
-    ::waitpid(pid, &st, 0);
-    ASSERT_EQ(decode(st), 0) << slurp(tmp_ / "busctl.err");
+    ASSERT_EQ(finish(pid, 60s, "busctl introspect"), 0) << slurp(tmp_ / "busctl.err");
     const std::string text = slurp(out);
     EXPECT_NE(text.find("org.governor.Manager1"), std::string::npos) << text;
     for (const char* member :
@@ -688,10 +796,25 @@ TEST_F(GovctlLive, PolicyDiffShowsTheWritesANewPolicyWouldMakeWithoutApplyingThe
     EXPECT_NE(invalid.err.find("unknown key"), std::string::npos) << invalid.err;
 }
 
-TEST_F(GovctlLive, ReloadByRootReappliesThePolicy) {
+TEST_F(GovctlLive, ReloadByRootAppliesTheChangedPolicyFile) {
+    const std::string original = slurp(tmp_ / "policy.toml");
+    spit(tmp_ / "policy.toml", original + "\n[classes.reloaded]\ndescription = \"added\"\n");
     auto r = runGovctl({"reload"});
     EXPECT_EQ(r.status, 0) << r.err;
     EXPECT_EQ(r.out, "policy reloaded\n");
+    EXPECT_TRUE(fs::is_directory(root_ / "reloaded.slice"));
+    auto status = runGovctl({"status", "--json"});
+    ASSERT_EQ(status.status, 0) << status.err;
+    EXPECT_EQ(nlohmann::json::parse(status.out)["classes"].size(), 6u) << status.out;
+
+    // Back: the class is gone from the policy and its (empty) slice from the tree.
+    spit(tmp_ / "policy.toml", original);
+    auto back = runGovctl({"reload"});
+    EXPECT_EQ(back.status, 0) << back.err;
+    EXPECT_TRUE(waitFor([&] { return !fs::exists(root_ / "reloaded.slice"); }, 10s));
+    auto after = runGovctl({"status", "--json"});
+    ASSERT_EQ(after.status, 0) << after.err;
+    EXPECT_EQ(nlohmann::json::parse(after.out)["classes"].size(), 5u) << after.out;
 }
 
 // The shipped system-bus policy (packaging/dbus) under a system-type private bus
@@ -725,6 +848,7 @@ TEST_F(GovctlLive, ShippedSystemBusPolicyLetsEveryoneCallAndOnlyRootOwnTheName) 
     ASSERT_TRUE(waitFor([&] { return fs::exists(dir / "bus"); }, 5s)) << slurp(dir / "bus.err");
     ::chmod((dir / "bus").c_str(), 0777);
     const fs::path root = root_.string() + "-sys";
+    gov::testsupport::recordTestTree(root);
     pid_t daemon = start({GOVERNORD, "--bus", address, "--cgroup-root", root.string(),
                           "--state-dir", (dir / "state").string(), "--metrics-listen", ""},
                          dir / "governord.out", dir / "governord.log");
@@ -742,19 +866,13 @@ TEST_F(GovctlLive, ShippedSystemBusPolicyLetsEveryoneCallAndOnlyRootOwnTheName) 
                    "/org/freedesktop/DBus", "org.freedesktop.DBus", "RequestName", "su",
                    "org.governor.Governor1", "0"},
                   dir / ("own.out." + std::to_string(n)), dir / ("own.err." + std::to_string(n)));
-        int st = 0;
-        ::waitpid(p, &st, 0);
-        return std::make_pair(decode(st), slurp(dir / ("own.err." + std::to_string(n))));
+        const int status = finish(p, 60s, "busctl RequestName");
+        return std::make_pair(status, slurp(dir / ("own.err." + std::to_string(n))));
     }();
 
-    ::kill(daemon, SIGTERM);
-    int st = 0;
-    ::waitpid(daemon, &st, 0);
-    ::kill(bus, SIGTERM);
-    ::waitpid(bus, &st, 0);
-    for (const char* g : {"adhoc.slice", "core.slice", "noncore.slice", "governord"})
-        ::rmdir((root / g).c_str());
-    ::rmdir(root.c_str());
+    gov::testsupport::stopProcess(daemon, SIGTERM, 10s);
+    gov::testsupport::stopProcess(bus, SIGTERM, 10s);
+    gov::testsupport::removeTestTree(root);
 
     ASSERT_TRUE(up) << "governord (root) could not own the name on the system-type bus:\n"
                     << slurp(dir / "governord.log");
@@ -765,7 +883,8 @@ TEST_F(GovctlLive, ShippedSystemBusPolicyLetsEveryoneCallAndOnlyRootOwnTheName) 
     EXPECT_EQ(nobodyExec.err, "govctl exec: uid 65534 (nobody) may not exec into class adhoc\n");
     EXPECT_EQ(rootExec.status, 0) << rootExec.err;
     EXPECT_NE(own.first, 0);
-    EXPECT_NE(own.second.find("Access denied"), std::string::npos) << own.second;
+    EXPECT_NE(own.second.find("Access denied"), std::string::npos)
+        << "busctl exit status " << own.first << ": " << own.second;
 }
 
 TEST_F(GovctlLive, ARealRestartDuringAnExecIsReportedAsARestart) {
