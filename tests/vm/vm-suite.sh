@@ -3,7 +3,7 @@
 # ONCE and runs the VM checks inside it against the binaries of a build tree.
 #
 #   vm-suite.sh --work DIR --checks "smoke default_policy ..." --helpers DIR
-#               [--governord PATH] [--govctl PATH] [--net-live-test PATH]
+#               --governord PATH --govctl PATH [--net-live-test PATH]
 #
 # DIR/cache keeps the downloaded kernel package and what is extracted from it
 # (reused by later runs, no network needed then); DIR/run is this run's scratch
@@ -32,7 +32,7 @@ while [ $# -gt 0 ]; do
     esac
 done
 [ -n "$work" ] && [ -n "$checks" ] && [ -n "$helpers" ] || {
-    echo "usage: vm-suite.sh --work DIR --checks LIST --helpers DIR [--governord P] [--govctl P] [--net-live-test P]" >&2
+    echo "usage: vm-suite.sh --work DIR --checks LIST --helpers DIR --governord P --govctl P [--net-live-test P]" >&2
     exit 2
 }
 
@@ -85,10 +85,9 @@ for p in "$src" "$work" "$helpers" "$governord" "$govctl" "$netlive"; do
     done
 done
 [ -z "$keep" ] || log "the guest keeps $keep visible under its tmpfs folders"
-# A target that exists but is not built fails the checks that need it (lib.sh says
-# so in their logs), not the whole suite.
-[ -z "$governord" ] || [ -x "$governord" ] || log "WARNING: governord $governord is not built"
-[ -z "$govctl" ] || [ -x "$govctl" ] || log "WARNING: govctl $govctl is not built"
+# The programs under test are part of the tier: without them it is a failure.
+[ -n "$governord" ] && [ -x "$governord" ] || die "governord '$governord' is not built (--governord)"
+[ -n "$govctl" ] && [ -x "$govctl" ] || die "govctl '$govctl' is not built (--govctl)"
 
 mkdir -p "$cache"
 

@@ -166,8 +166,10 @@ need_governord() {
 
 # daemon_start ROOT STATE_DIR [governord args...]: starts governord with
 # --cgroup-root ROOT --state-dir STATE_DIR --log-level debug and waits (60 s at most)
-# for "governord ready" in its log. Its stderr goes to a fresh log per start
-# (GOVD_LOG); print_daemon_log shows it.
+# for "governord ready" in its log. A daemon that exits before that fails the check
+# at once, with its exit status and the end of its log (not after the 60 s, and
+# never as "ready"). Its stderr goes to a fresh log per start (GOVD_LOG);
+# print_daemon_log shows it.
 daemon_start() {
     need_governord
     local root=$1 state=$2
@@ -179,22 +181,26 @@ daemon_start() {
     "$GOVERNORD" --cgroup-root "$root" --state-dir "$state" --log-level debug "$@" \
         >"$GOVD_LOG" 2>&1 </dev/null &
     GOVD_PID=$!
-    local t0
+    local t0 rc
     t0=$(now_s)
-    if ! wait_until 60 daemon_ready; then
-        print_daemon_log
-        if kill -0 "$GOVD_PID" 2>/dev/null; then
-            fail "governord (pid $GOVD_PID) did not log 'governord ready' within 60 s"
-        fi
+    if ! wait_until 60 daemon_ready_or_gone; then
+        fail "governord (pid $GOVD_PID) did not log 'governord ready' within 60 s"
+    fi
+    if ! file_has "$GOVD_LOG" 'governord ready'; then
         wait "$GOVD_PID"
-        fail "governord exited with status $? before logging 'governord ready'"
+        rc=$?
+        note "governord pid $GOVD_PID exited with status $rc after $(calc "$(now_s) - $t0") s; the end of $GOVD_LOG:"
+        tail -n 20 "$GOVD_LOG"
+        GOVD_PID=""
+        fail "governord exited with status $rc before logging 'governord ready'"
     fi
     note "governord pid $GOVD_PID ready after $(calc "$(now_s) - $t0") s"
 }
-daemon_ready() {
+# daemon_ready_or_gone: true once governord logged "governord ready", or exited
+# (daemon_start tells the two apart).
+daemon_ready_or_gone() {
     file_has "$GOVD_LOG" 'governord ready' && return 0
-    kill -0 "$GOVD_PID" 2>/dev/null || return 0  # died: stop waiting
-    return 1
+    daemon_gone
 }
 
 # daemon_stop [SIGNAL]: sends SIGNAL (default TERM) and waits for the exit (20 s at
@@ -371,6 +377,92 @@ observe_oom() {
         return 0
     fi
     note "observation: the $mib MiB allocation was NOT OOM-killed (no limit enforced)"
+    return 1
+}
+
+# The observations below are shared by the limit checks and their negative controls
+# (negative_*.sh): each returns 0 when it saw the limit enforced and 1 when it did
+# not, and fails the check outright when the observation itself broke (a helper that
+# did not run), so that "not enforced" can never come from a broken setup.
+
+# dd_rate GROUPDIR MIB: writes MIB MiB with O_DIRECT to /dev/vdb from GROUPDIR; prints
+# MiB/s from dd's own byte count and elapsed time.
+dd_rate() {
+    local out
+    # 256 KiB writes: few enough that a busy host's latency per write does not show.
+    out=$(run_in "$1" dd if=/dev/zero of=/dev/vdb bs=256K count=$(($2 * 4)) oflag=direct 2>&1) ||
+        fail "dd in $1 failed: $out"
+    echo "$out" | tail -n 1 >&2
+    echo "$out" | awk '/copied/ { for (i = 1; i <= NF; i++) if ($i ~ /^s,?$/) t = $(i - 1);
+                                   print $1 / 1048576 / t }'
+}
+
+# observe_io_write_limit GROUPDIR: 5 MiB of direct writes from GROUPDIR run at the
+# class's io.write_bps of 1 MiB/s (0.85-1.15 MiB/s). IO_RATE gets the rate.
+observe_io_write_limit() {
+    IO_RATE=$(dd_rate "$1" 5)
+    [ -n "$IO_RATE" ] || fail "no rate from dd in $1"
+    if awk -v v="$IO_RATE" 'BEGIN { exit !(v >= 0.85 && v <= 1.15) }'; then
+        note "observation: direct writes from $1 ran at $IO_RATE MiB/s (the 1 MiB/s limit enforced)"
+        return 0
+    fi
+    note "observation: direct writes from $1 ran at $IO_RATE MiB/s (NOT the 1 MiB/s limit)"
+    return 1
+}
+
+# observe_pids_limit GROUPDIR: the forker in GROUPDIR gets 9 forks, then EAGAIN
+# (pids.max 10 on it or an ancestor; the forker is the 10th task).
+observe_pids_limit() {
+    local out
+    out=$(run_in "$1" "$FORKER" 50 2>&1) || fail "forker in $1 failed: $out"
+    out=$(echo "$out" | tail -n 1)
+    note "forker in $1: $out"
+    if [ "$out" = "forks_ok=9 errno=EAGAIN" ]; then
+        note "observation: 9 forks then EAGAIN (pids.max 10 enforced)"
+        return 0
+    fi
+    note "observation: '$out' (pids.max 10 NOT enforced)"
+    return 1
+}
+
+# observe_cpuset_cpu1 GROUPDIR: a two-thread spinner in GROUPDIR may run on CPU 1
+# only and ran on CPU 1 only (Cpus_allowed_list, sched_getaffinity, the CPUs seen).
+observe_cpuset_cpu1() {
+    local out=/run/gov-$GOV_CHECK-cpuset.out allowed affinity ran
+    # Two threads, so that anything but a confinement would spread them over both CPUs.
+    run_in_bg "$1" sh -c "exec '$SPINNER' 2 2 >$out"
+    allowed=$(awk '/^Cpus_allowed_list:/ { print $2 }' "/proc/$BG_PID/status")
+    wait "$BG_PID" || fail "spinner in $1 failed with status $?"
+    affinity=$(sed -n 's/^affinity=//p' "$out")
+    ran=$(sed -n 's/^ran_on=//p' "$out")
+    [ -n "$affinity" ] && [ -n "$ran" ] || fail "the spinner in $1 printed no affinity: $(cat "$out")"
+    note "spinner in $1: Cpus_allowed_list $allowed, sched_getaffinity $affinity, ran on $ran"
+    if [ "$allowed" = 1 ] && [ "$affinity" = 1 ] && [ "$ran" = 1 ]; then
+        note "observation: confined to CPU 1 (cpuset.cpus enforced)"
+        return 0
+    fi
+    note "observation: NOT confined to CPU 1"
+    return 1
+}
+
+# observe_cpu_max_20 SLICEDIR SCOPE: a spinner in SLICEDIR/SCOPE gets 0.16-0.24 CPU per
+# bandwidth period of SLICEDIR's cpu.max and is throttled (nr_throttled +10 at least)
+# over a 2.5 s window while it spins (its start, dynamic loading over 9p, is slow
+# under TCG and waits on I/O, which would skew a whole-run average).
+observe_cpu_max_20() {
+    local out=/run/gov-$GOV_CHECK-spinner.out
+    run_in_bg "$1/$2" sh -c "exec '$SPINNER' 8 >$out"
+    wait_until 30 file_has "$out" spinning || fail "the spinner in $1/$2 did not start within 30 s"
+    nap 0.5
+    measure_cpu "$1" 2.5
+    kill "$BG_PID"
+    wait "$BG_PID" 2>/dev/null || true
+    if awk -v s="$CPU_PERIOD_SHARE" -v w="$CPU_WALL_SHARE" -v n="$CPU_THROTTLED" \
+        'BEGIN { exit !(s >= 0.16 && s <= 0.24 && w <= 0.24 && n >= 10) }'; then
+        note "observation: $CPU_PERIOD_SHARE CPU per period, $CPU_WALL_SHARE of wall time, throttled $CPU_THROTTLED times (cpu.max 20% enforced)"
+        return 0
+    fi
+    note "observation: $CPU_PERIOD_SHARE CPU per period, $CPU_WALL_SHARE of wall time, throttled $CPU_THROTTLED times (cpu.max 20% NOT enforced)"
     return 1
 }
 
