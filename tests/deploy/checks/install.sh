@@ -21,3 +21,8 @@ note "files in place: $(dpkg -L governor | wc -l) paths"
 expect_eq "systemctl is-enabled governord" "$(systemctl is-enabled governord 2>&1)" enabled
 wait_until 60 svc_active || fail "governord did not become active after install: $(systemctl status governord --no-pager 2>&1 | tail -n 20)"
 note "active after install"
+# The installed units, as this systemd reads them (the man pages the units name are
+# checked on the build host by lint.systemd_units; minbase has no man-db).
+verify=$(systemd-analyze verify --man=no governord.service governor-root.service 2>&1)
+[ -z "$verify" ] || fail "systemd-analyze verify of the installed units: $verify"
+note "systemd-analyze verify: clean"
