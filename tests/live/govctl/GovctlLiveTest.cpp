@@ -267,7 +267,7 @@ class GovctlLive : public ::testing::Test {
     }
 
     // SignalWorkload(group, SIGTERM) through busctl (a client we did not write), as
-    // `user` (setpriv, with the user's groups).
+    // `user` (setpriv, with the user's groups; root when empty).
     static Ran signalAs(const std::string& user, const std::string& group) {
         return run({"/usr/bin/busctl", "--address=" + address_, "call", "org.governor.Governor1",
                     "/org/governor/Governor1", "org.governor.Manager1", "SignalWorkload", "si",
@@ -594,29 +594,38 @@ TEST_F(GovctlLive, NobodyElseMayKillOrSignalRootsWorkloadNotEvenFromItsControlLi
     EXPECT_EQ(waitExited(open.govctl, 20s), 137) << slurp(open.err);
 }
 
-TEST_F(GovctlLive, AnUnprivilegedOwnerMaySignalItsOwnWorkload) {
-    // nobody execs into opengroup (its group nogroup may) and signals the workload.
-    const int n = outCounter_++;
-    const fs::path err = tmp_ / ("own.err." + std::to_string(n));
-    pid_t govctl = start({"/usr/bin/setpriv", "--reuid=nobody", "--regid=nogroup", "--init-groups",
-                          "--", GOVCTL, "exec", "-c", "opengroup", "--", "sleep", "100"},
-                         tmp_ / ("own.out." + std::to_string(n)), err);
-    std::string group;
-    pid_t workload = -1;
-    ASSERT_TRUE(
-        waitFor([&] { return (workload = findWorkload("opengroup", "sleep", &group)) > 0; }, 10s))
-        << slurp(err);
-    ASSERT_TRUE(execAnswered(group)) << daemonLog();
-    EXPECT_NE(slurp("/proc/" + std::to_string(workload) + "/status").find("Uid:\t65534"),
-              std::string::npos);
-    auto byDaemonUser = signalAs("daemon", group);
-    EXPECT_NE(byDaemonUser.status, 0);
-    EXPECT_EQ(::kill(workload, 0), 0);
+TEST_F(GovctlLive, AnUnprivilegedOwnerAndRootMaySignalTheOwnersWorkloadAndNoOneElse) {
+    // nobody execs into opengroup (its group nogroup may); the workload is signalled
+    // by its owner, then (a second one) by root; daemon (in no list) is refused.
+    for (const std::string signaller : {"nobody", ""}) {
+        SCOPED_TRACE(signaller.empty() ? "signalled by root" : "signalled by its owner");
+        const int n = outCounter_++;
+        const fs::path err = tmp_ / ("own.err." + std::to_string(n));
+        pid_t govctl =
+            start({"/usr/bin/setpriv", "--reuid=nobody", "--regid=nogroup", "--init-groups", "--",
+                   GOVCTL, "exec", "-c", "opengroup", "--", "sleep", "100"},
+                  tmp_ / ("own.out." + std::to_string(n)), err);
+        std::string group;
+        pid_t workload = -1;
+        ASSERT_TRUE(waitFor(
+            [&] { return (workload = findWorkload("opengroup", "sleep", &group)) > 0; }, 10s))
+            << slurp(err);
+        ASSERT_TRUE(execAnswered(group)) << daemonLog();
+        EXPECT_NE(slurp("/proc/" + std::to_string(workload) + "/status").find("Uid:\t65534"),
+                  std::string::npos);
+        auto byDaemonUser = signalAs("daemon", group);
+        EXPECT_NE(byDaemonUser.status, 0);
+        EXPECT_NE(byDaemonUser.err.find("may not signal the workload in " + group),
+                  std::string::npos)
+            << byDaemonUser.err;
+        EXPECT_EQ(::kill(workload, 0), 0);
 
-    auto byOwner = signalAs("nobody", group);
-    EXPECT_EQ(byOwner.status, 0) << byOwner.err;
-    EXPECT_TRUE(waitFor([&] { return ::kill(workload, 0) != 0; }, 10s));
-    EXPECT_EQ(waitExited(govctl, 20s), 143) << slurp(err);
+        auto allowed = signalAs(signaller, group);
+        EXPECT_EQ(allowed.status, 0) << allowed.err;
+        EXPECT_TRUE(waitFor([&] { return ::kill(workload, 0) != 0; }, 10s));
+        EXPECT_EQ(waitExited(govctl, 20s), 143) << slurp(err);
+        EXPECT_TRUE(waitFor([&] { return scopesOf("opengroup").empty(); }, 10s));
+    }
 }
 
 TEST_F(GovctlLive, ExecOfAFileThatCannotBeExecutedExits126) {
