@@ -14,7 +14,7 @@
 # Nothing here is ever skipped: a missing tool or kernel package is a failure.
 #
 # Environment: GOV_VM_KERNEL_DEB=/path/linux-image-*.deb uses that package instead
-# of downloading one; GOV_VM_BOOT_TIMEOUT (seconds, default 840) bounds the boot.
+# of downloading one; GOV_VM_BOOT_TIMEOUT (seconds, default 1440) bounds the boot.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -42,7 +42,7 @@ die() { printf 'FAIL: %s\n' "$*" >&2; exit 1; }
 cache=$work/cache
 run=$work/run
 results=$run/results
-boot_timeout=${GOV_VM_BOOT_TIMEOUT:-840}
+boot_timeout=${GOV_VM_BOOT_TIMEOUT:-1440}
 t_start=$(date +%s.%N)
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
 
