@@ -21,7 +21,6 @@
 
 namespace gov::govctl {
 
-
 class GovernorProxy final : public sdbus::ProxyInterfaces<org::governor::Manager1_proxy> {
   public:
     // Method calls only: no match is installed on the bus (WorkloadExited is sent

@@ -251,7 +251,7 @@ std::string encode(const Message& m) {
     out.push_back(1);  // protocol version
     appendU32(out, static_cast<uint32_t>(m.body.size()));
     appendU32(out, m.serial);
-    appendU32(out, 0);  // header fields length, patched below
+    appendU32(out, 0);                      // header fields length, patched below
     const size_t fieldsStart = out.size();  // 16: already 8-aligned
 
     auto textField = [&](uint8_t code, char type, const std::string& value) {

@@ -17,10 +17,9 @@
 namespace gov {
 
 class Error {
-public:
+  public:
     Error() = default;
-    Error(std::error_code code, std::string context)
-        : code_(code), context_(std::move(context)) {}
+    Error(std::error_code code, std::string context) : code_(code), context_(std::move(context)) {}
     Error(std::errc code, std::string context)
         : code_(std::make_error_code(code)), context_(std::move(context)) {}
     // An error with a free-form reason (no errno behind it).
@@ -40,16 +39,14 @@ public:
     // The cause alone: the explicit reason, or the error_code's text.
     std::string reason() const { return reason_.empty() ? code_.message() : reason_; }
     // "<context>: <reason>".
-    std::string message() const {
-        return context_.empty() ? reason() : context_ + ": " + reason();
-    }
+    std::string message() const { return context_.empty() ? reason() : context_ + ": " + reason(); }
     // Prefix more context: "outer: inner-context: reason".
     Error& wrap(const std::string& outer) {
         context_ = context_.empty() ? outer : outer + ": " + context_;
         return *this;
     }
 
-private:
+  private:
     std::error_code code_;
     std::string context_;
     std::string reason_;
@@ -57,8 +54,8 @@ private:
 
 template <typename T>
 class [[nodiscard]] Result {
-public:
-    Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit
+  public:
+    Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}      // NOLINT: implicit
     Result(Error error) : v_(std::in_place_index<1>, std::move(error)) {}  // NOLINT: implicit
 
     bool ok() const { return v_.index() == 0; }
@@ -77,13 +74,13 @@ public:
 
     T valueOr(T fallback) const& { return ok() ? value() : std::move(fallback); }
 
-private:
+  private:
     std::variant<T, Error> v_;
 };
 
 template <>
 class [[nodiscard]] Result<void> {
-public:
+  public:
     Result() = default;
     Result(Error error) : error_(std::move(error)), ok_(false) {}  // NOLINT: implicit
 
@@ -92,22 +89,24 @@ public:
     const Error& error() const& { return error_; }
     Error&& error() && { return std::move(error_); }
 
-private:
+  private:
     Error error_;
     bool ok_ = true;
 };
 
 // Success value for Result<void>.
-inline Result<void> success() { return {}; }
+inline Result<void> success() {
+    return {};
+}
 
 }  // namespace gov
 
 // Propagate an error: GOV_TRY(expr) evaluates a Result<void> and returns its
 // error from the enclosing function (whose Result type must accept Error).
-#define GOV_TRY(expr)                               \
-    do {                                            \
-        auto gov_try_result_ = (expr);              \
-        if (!gov_try_result_.ok()) {                \
+#define GOV_TRY(expr)                                  \
+    do {                                               \
+        auto gov_try_result_ = (expr);                 \
+        if (!gov_try_result_.ok()) {                   \
             return std::move(gov_try_result_).error(); \
-        }                                           \
+        }                                              \
     } while (false)

@@ -31,8 +31,8 @@ using core::Caller;
 using core::Governor;
 using core::GovernorConfig;
 using core::serviceCode;
-using core::serviceMessage;
 using core::ServiceErrc;
+using core::serviceMessage;
 
 void writeFile(const fs::path& path, const std::string& text) {
     fs::create_directories(path.parent_path());

@@ -29,7 +29,8 @@ int main(int argc, char** argv) {
             fprintf(stderr, "alloc: malloc failed after %ld MiB\n", i);
             return 1;
         }
-        for (size_t off = 0; off < chunk; off += (size_t)page) p[off] = (char)(i + 1);
+        for (size_t off = 0; off < chunk; off += (size_t)page)
+            p[off] = (char)(i + 1);
         if ((i + 1) % 16 == 0) {
             printf("alloc: %ld MiB touched\n", i + 1);
             fflush(stdout);

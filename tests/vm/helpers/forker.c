@@ -13,10 +13,14 @@
 
 static const char* errnoName(int e) {
     switch (e) {
-        case 0: return "none";
-        case EAGAIN: return "EAGAIN";
-        case ENOMEM: return "ENOMEM";
-        default: return strerror(e);
+        case 0:
+            return "none";
+        case EAGAIN:
+            return "EAGAIN";
+        case ENOMEM:
+            return "ENOMEM";
+        default:
+            return strerror(e);
     }
 }
 
@@ -31,7 +35,8 @@ int main(int argc, char** argv) {
         return 2;
     }
     pid_t* kids = calloc((size_t)max, sizeof(pid_t));
-    if (kids == NULL) return 1;
+    if (kids == NULL)
+        return 1;
     long ok = 0;
     int err = 0;
     for (; ok < max; ok++) {
@@ -48,8 +53,10 @@ int main(int argc, char** argv) {
     }
     printf("forks_ok=%ld errno=%s\n", ok, errnoName(err));
     fflush(stdout);
-    for (long i = 0; i < ok; i++) kill(kids[i], SIGKILL);
-    for (long i = 0; i < ok; i++) waitpid(kids[i], NULL, 0);
+    for (long i = 0; i < ok; i++)
+        kill(kids[i], SIGKILL);
+    for (long i = 0; i < ok; i++)
+        waitpid(kids[i], NULL, 0);
     free(kids);
     return 0;
 }

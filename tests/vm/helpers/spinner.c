@@ -27,9 +27,11 @@ static void* spin(void* arg) {
     double end = now() + g_seconds;
     volatile unsigned long sink = 0;
     while (now() < end) {
-        for (int i = 0; i < 100000; i++) sink += (unsigned long)i;
+        for (int i = 0; i < 100000; i++)
+            sink += (unsigned long)i;
         int cpu = sched_getcpu();
-        if (cpu >= 0 && cpu < 64) seen |= 1ULL << cpu;
+        if (cpu >= 0 && cpu < 64)
+            seen |= 1ULL << cpu;
     }
     pthread_mutex_lock(&g_lock);
     g_seen |= seen;
@@ -63,14 +65,17 @@ int main(int argc, char** argv) {
     pthread_t tids[64];
     printf("spinning\n");
     fflush(stdout);
-    for (int i = 0; i < threads; i++) pthread_create(&tids[i], NULL, spin, NULL);
-    for (int i = 0; i < threads; i++) pthread_join(tids[i], NULL);
+    for (int i = 0; i < threads; i++)
+        pthread_create(&tids[i], NULL, spin, NULL);
+    for (int i = 0; i < threads; i++)
+        pthread_join(tids[i], NULL);
     cpu_set_t set;
     CPU_ZERO(&set);
     unsigned long long allowed = 0;
     if (sched_getaffinity(0, sizeof(set), &set) == 0) {
         for (int i = 0; i < 64; i++) {
-            if (CPU_ISSET(i, &set)) allowed |= 1ULL << i;
+            if (CPU_ISSET(i, &set))
+                allowed |= 1ULL << i;
         }
     }
     printSet("affinity", allowed);
