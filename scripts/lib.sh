@@ -17,12 +17,15 @@ GOV_BUILD_PACKAGES=(
     clang libbpf-dev bpftool libmnl-dev libnftables-dev
 )
 # What the test suite needs on top: GoogleTest, clang for the libFuzzer targets,
-# and the tools the test tiers start themselves (dbus-daemon, QEMU and the guest's
-# kernel and userland, Prometheus and promtool, curl).
+# the tools the test tiers start themselves (dbus-daemon, busctl, QEMU and the
+# guest's kernel and userland, Prometheus and promtool, curl), and the lint tier's
+# clang-format 14, systemd-analyze and man (the man pages the units name are
+# looked up).
 GOV_TEST_PACKAGES=(
     libgtest-dev libgmock-dev clang libclang-rt-14-dev
-    dbus qemu-system-x86 qemu-utils busybox-static cpio kmod e2fsprogs zstd xz-utils
+    dbus systemd qemu-system-x86 qemu-utils busybox-static cpio kmod e2fsprogs zstd xz-utils
     prometheus curl debootstrap
+    clang-format man-db
     # Network tests: loopback traffic in namespaces the tests create (iproute2), and
     # iperf3 for the throughput runs with and without the network programs.
     iproute2 iperf3
