@@ -36,6 +36,10 @@ done
     exit 2
 }
 
+# The guest sees the host's / from its own root: every path must be absolute.
+abs() { [ -z "$1" ] || realpath -m "$1"; }
+work=$(abs "$work") helpers=$(abs "$helpers") governord=$(abs "$governord") govctl=$(abs "$govctl")
+
 log() { printf '[vm-suite %s] %s\n' "$(date +%T)" "$*"; }
 die() { printf 'FAIL: %s\n' "$*" >&2; exit 1; }
 
