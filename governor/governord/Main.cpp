@@ -102,13 +102,14 @@ int main(int argc, char** argv) {
 
     spdlog::info("governord {} starting: cgroup root {}, state {}, policy {}", GOV_VERSION,
                  config.cgroupRoot, config.stateDir, describePolicySources(config));
-    spdlog::info("memory protection: cgroup2 is mounted {} memory_recursiveprot, so a class's "
-                 "memory.min/low {}; {}",
-                 config.memoryRecursiveProt ? "with" : "without",
-                 config.memoryRecursiveProt ? "are shared by its workload groups"
-                                            : "are also written on each of its workload groups",
-                 config.rootProtection ? "the root holds their sum"
-                                       : "the root's are the service's (MemoryMin=, MemoryLow=)");
+    spdlog::info(
+        "memory protection: cgroup2 is mounted {} memory_recursiveprot, so a class's "
+        "memory.min/low {}; {}",
+        config.memoryRecursiveProt ? "with" : "without",
+        config.memoryRecursiveProt ? "are shared by its workload groups"
+                                   : "are also written on each of its workload groups",
+        config.rootProtection ? "the root holds their sum"
+                              : "the root's are the service's (MemoryMin=, MemoryLow=)");
     auto governor = Governor::start(config);
     if (!governor) {
         spdlog::critical("cannot start: {}", governor.error().message());

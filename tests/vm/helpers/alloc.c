@@ -38,6 +38,7 @@ int main(int argc, char** argv) {
     }
     printf("allocated %ld MiB\n", mib);
     fflush(stdout);
-    while (hold) pause();
+    while (hold)
+        pause();
     return 0;
 }
