@@ -32,6 +32,7 @@ trap restore EXIT
 # rbytes GROUPDIR: bytes read from the disk by GROUPDIR (io.stat).
 rbytes() {
     local majmin rest kv
+    [ -e "$1/io.stat" ] || fail "$1 is gone: its reader ended early"
     while read -r majmin rest; do
         [ "$majmin" = "$dev" ] || continue
         for kv in $rest; do
@@ -40,9 +41,20 @@ rbytes() {
     done <"$1/io.stat"
     echo 0
 }
-# reader GROUPDIR: O_DIRECT reads of the whole disk in GROUPDIR, in the background.
+# reader GROUPDIR: O_DIRECT reads of the whole disk, again and again, in GROUPDIR, in
+# the background: one pass can end inside a window when QEMU serves the image from
+# the host's page cache. stop_readers GROUPDIR... ends them with cgroup.kill.
 reader() {
-    run_in_bg "$1" dd "if=/dev/$disk" of=/dev/null bs=64k iflag=direct count=8192 status=none
+    run_in_bg "$1" sh -c 'while :; do dd "if=$0" of=/dev/null bs=64k iflag=direct status=none; done' "/dev/$disk"
+}
+# An emptied group may already be gone: the daemon removes it.
+emptied() { [ ! -e "$1/cgroup.events" ] || file_has "$1/cgroup.events" "populated 0"; }
+stop_readers() {
+    local g
+    for g in "$@"; do echo 1 >"$g/cgroup.kill"; done
+    for g in "$@"; do
+        wait_until 10 emptied "$g" || fail "a reader in $g outlived cgroup.kill"
+    done
 }
 # window SECONDS GROUPDIR...: bytes each group read over SECONDS, in WINDOW (in order).
 window() {
@@ -56,17 +68,24 @@ window() {
         i=$((i + 1))
     done
 }
+# fresh_groups: new reader groups for the next phase. An emptied group is the
+# daemon's to remove (it rescans every second), so a group is never reused.
+phase=0
+fresh_groups() {
+    phase=$((phase + 1))
+    light=$ROOT/iolight.slice/r$phase.scope
+    heavy=$ROOT/ioheavy.slice/r$phase.scope
+}
 # contended: both classes read at once; RATIO is heavy's bytes over light's.
-light=$ROOT/iolight.slice/r.scope
-heavy=$ROOT/ioheavy.slice/r.scope
 contended() {
+    fresh_groups
     reader "$light"
     local l=$BG_PID
     reader "$heavy"
     local h=$BG_PID
     nap 1
     window 4 "$light" "$heavy"
-    kill "$l" "$h" 2>/dev/null
+    stop_readers "$light" "$heavy"
     wait "$l" "$h" 2>/dev/null
     [ "${WINDOW[0]}" -gt 0 ] || fail "the light reader read nothing"
     RATIO=$(calc "${WINDOW[1]} / ${WINDOW[0]}")
@@ -79,11 +98,12 @@ in_range "heavy/light without io.cost (the weights are not honoured)" "$RATIO" 0
 
 # io.cost with a model of this disk: what one reader alone gets, taken a little
 # lower, so that the model (not QEMU) is what is contended.
+fresh_groups
 reader "$light"
 solo=$BG_PID
 nap 1
 window 3 "$light"
-kill "$solo"
+stop_readers "$light"
 wait "$solo" 2>/dev/null
 bps=$((WINDOW[0] / 3 * 8 / 10))
 iops=$((bps / 65536))
