@@ -151,7 +151,7 @@ class PrivateNetworksLive : public ::testing::Test {
         SpawnRequest req;
         req.argv = {"/bin/bash", "-c", script};
         req.env = kEnv;
-        req.namespaces = {policies::Namespace::Net};
+        req.namespaces = {Namespace::Net};
         req.beforeRun = std::move(hook);
         Clone3Spawner spawner;
         auto p = spawner.spawn(req);
@@ -166,7 +166,7 @@ class PrivateNetworksLive : public ::testing::Test {
         SpawnRequest req;
         req.argv = {"/bin/bash", "-c", script};
         req.env = kEnv;
-        req.namespaces = {policies::Namespace::Net};
+        req.namespaces = {Namespace::Net};
         req.beforeRun = std::move(hook);
         Clone3Spawner spawner;
         auto p = spawner.spawn(req);
@@ -347,7 +347,7 @@ TEST_F(PrivateNetworksLive, ConnectingWhenTheSubnetIsFullFailsTheSpawnAndLeavesN
     SpawnRequest req;
     req.argv = {"/bin/true"};
     req.env = kEnv;
-    req.namespaces = {policies::Namespace::Net};
+    req.namespaces = {Namespace::Net};
     req.beforeRun = [&](pid_t pid) -> Result<void> {
         auto c = nets->connect("tiny", "tiny.slice/b.scope", 0x91, pid);
         return c ? success() : Result<void>(std::move(c).error());

@@ -22,6 +22,7 @@
 #include "gov/runtime/Discovery.hpp"
 #include "gov/runtime/EventsWatcher.hpp"
 #include "gov/runtime/Freezer.hpp"
+#include "gov/runtime/Parsers.hpp"
 #include "gov/runtime/Spawner.hpp"
 
 #ifndef CGROUP2_SUPER_MAGIC
@@ -261,8 +262,11 @@ TEST_F(RuntimeLive, FreezeStopsABusyChildAndThawResumesIt) {
         auto text = fs_->read("busy.scope", "cpu.stat");
         if (!text.ok())
             return 0;
-        auto stat = parseCpuStat(*text);
-        return stat.ok() ? stat->usageUsec : 0;
+        auto stat = parseFlatKeyed(*text);
+        if (!stat.ok())
+            return 0;
+        auto it = stat->find("usage_usec");
+        return it == stat->end() ? 0 : it->second;
     };
     ASSERT_TRUE(waitUntil([&] { return usage() > 0; }, 10s)) << "the child never ran";
     auto f = freeze(*fs_, "busy.scope", 2000ms);
