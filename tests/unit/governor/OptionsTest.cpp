@@ -61,7 +61,7 @@ TEST(Options, WithoutArgumentsEveryOptionHasItsDocumentedDefault) {
     EXPECT_EQ(o->stateDir, "");
     EXPECT_EQ(o->logLevel, "info");
     EXPECT_EQ(o->rescanInterval, 5000ms);
-    EXPECT_EQ(o->metricsListen, "0.0.0.0:9783");
+    EXPECT_EQ(o->metricsListen, "127.0.0.1:9783") << "loopback unless told otherwise";
     EXPECT_EQ(o->bus, "system");
 }
 
