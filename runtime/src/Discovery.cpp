@@ -54,30 +54,6 @@ std::vector<std::string_view> splitFields(std::string_view line) {
     return out;
 }
 
-Result<std::string> readWholeFile(const std::string& path) {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        return Error::fromErrno("read " + path);
-    }
-    Fd owned(fd);
-    std::string out;
-    char buf[4096];
-    for (;;) {
-        ssize_t n = ::read(fd, buf, sizeof buf);
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            return Error::fromErrno("read " + path);
-        }
-        if (n == 0) {
-            break;
-        }
-        out.append(buf, static_cast<size_t>(n));
-    }
-    return out;
-}
-
 }  // namespace
 
 std::vector<CgroupMountPoint> parseMountInfo(std::string_view text) {

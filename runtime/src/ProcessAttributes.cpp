@@ -61,19 +61,7 @@ Result<std::string> readAt(int dirFd, const char* name, const std::string& where
     Fd fd(::openat(dirFd, name, O_RDONLY | O_CLOEXEC));
     if (!fd.valid())
         return Error::fromErrno("read " + where + "/" + name);
-    std::string out;
-    char buf[4096];
-    for (;;) {
-        const ssize_t n = ::read(fd.get(), buf, sizeof buf);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return Error::fromErrno("read " + where + "/" + name);
-        if (n == 0)
-            break;
-        out.append(buf, static_cast<size_t>(n));
-    }
-    return out;
+    return readToEnd(fd.get(), "read " + where + "/" + name);
 }
 
 }  // namespace

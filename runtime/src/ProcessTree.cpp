@@ -15,29 +15,6 @@
 namespace gov::runtime {
 namespace {
 
-Result<std::string> readWhole(const std::string& path) {
-    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!fd.valid()) {
-        return Error::fromErrno("read " + path);
-    }
-    std::string text;
-    char buf[4096];
-    for (;;) {
-        ssize_t n = ::read(fd.get(), buf, sizeof buf);
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            return Error::fromErrno("read " + path);
-        }
-        if (n == 0) {
-            break;
-        }
-        text.append(buf, static_cast<size_t>(n));
-    }
-    return text;
-}
-
 // Terminal majors (Documentation/admin-guide/devices.txt): 4 tty/ttyS, 5 tty,
 // console and ptmx, 136-143 Unix98 pty slaves.
 bool isTerminalMajor(unsigned major) {
@@ -148,7 +125,7 @@ Result<std::vector<ProcCreds>> readCreds(const std::string& procRoot,
     std::vector<ProcCreds> out;
     for (pid_t pid : pids) {
         const std::string path = procRoot + "/" + std::to_string(pid) + "/status";
-        auto text = readWhole(path);
+        auto text = readWholeFile(path);
         if (!text) {
             return std::move(text).error();
         }
@@ -271,7 +248,7 @@ Result<std::vector<pid_t>> subtreeProcesses(const CgroupFs& fs, const std::strin
 }
 
 Result<std::vector<std::string>> readCommandLine(const std::string& procRoot, pid_t pid) {
-    auto text = readWhole(procRoot + "/" + std::to_string(pid) + "/cmdline");
+    auto text = readWholeFile(procRoot + "/" + std::to_string(pid) + "/cmdline");
     if (!text) {
         return std::move(text).error();
     }
@@ -293,7 +270,7 @@ Result<std::map<pid_t, pid_t>> readParents(const std::string& procRoot,
     std::map<pid_t, pid_t> parents;
     for (pid_t pid : pids) {
         const std::string path = procRoot + "/" + std::to_string(pid) + "/stat";
-        auto text = readWhole(path);
+        auto text = readWholeFile(path);
         if (!text) {
             return std::move(text).error();
         }
@@ -358,7 +335,7 @@ Result<std::vector<StdioFd>> readStdio(const std::string& procRoot,
             s.pid = pid;
             s.fd = fd;
             s.target.assign(buf, static_cast<size_t>(n));
-            auto info = readWhole(base + "/fdinfo/" + std::to_string(fd));
+            auto info = readWholeFile(base + "/fdinfo/" + std::to_string(fd));
             if (!info) {
                 return std::move(info).error();
             }

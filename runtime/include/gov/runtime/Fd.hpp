@@ -2,7 +2,10 @@
 // Thread safety: none (like an int).
 #pragma once
 
+#include <string>
 #include <utility>
+
+#include "gov/Result.hpp"
 
 namespace gov::runtime {
 
@@ -34,5 +37,11 @@ class Fd {
   private:
     int fd_ = -1;
 };
+
+// Everything left in `fd` up to end of file (EINTR retried). Errors: "<context>:
+// <errno text>", e.g. context "read /proc/42/status".
+Result<std::string> readToEnd(int fd, const std::string& context);
+// The whole file at `path`. Errors: "read <path>: <errno text>".
+Result<std::string> readWholeFile(const std::string& path);
 
 }  // namespace gov::runtime
